@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Set up spectrostyle on a Debian machine: system packages when missing, then .venv in the repo root.
+#   bash scripts/setup.sh          runtime + web app
+#   bash scripts/setup.sh --dev    also the test tools (pytest, hypothesis, ruff, playwright, chromium)
+set -euo pipefail
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+
+want_dev=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) want_dev=1 ;;
+    *) echo "setup.sh: unknown option '$arg' (use --dev)" >&2; exit 2 ;;
+  esac
+done
+
+system_packages=(libfluidsynth3 fluid-soundfont-gm libsndfile1)
+missing=()
+for pkg in "${system_packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing system packages: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python_bin="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$python_bin" -m venv .venv
+fi
+extras="app"
+[ "$want_dev" -eq 1 ] && extras="app,dev"
+# torch is pinned in pyproject.toml (torch==2.13.0, a CPU build): an unpinned torch pulls a CUDA build of GBs.
+stamp=".venv/.spectrostyle-installed-$extras"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing spectrostyle[$extras] into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e ".[$extras]"
+  touch "$stamp"
+fi
+echo "setup: ready (.venv/bin/spectrostyle)"

@@ -1,0 +1,5 @@
+import sys
+
+from spectrostyle.cli import main
+
+sys.exit(main())

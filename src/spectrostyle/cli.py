@@ -1,0 +1,183 @@
+"""Command-line interface: a thin layer of parsing over the same functions as the Python API.
+
+Every error a user can cause prints one line (``spectrostyle: error: ...``) and exits with status 2;
+Ctrl-C exits with 130 and leaves no partial output files.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from spectrostyle.errors import SpectrostyleError
+
+EXIT_INPUT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def _set_threads(threads: int | None) -> None:
+    import torch
+
+    if threads is not None:
+        if threads < 1:
+            raise click.BadParameter("must be >= 1", param_hint="--threads")
+        torch.set_num_threads(threads)
+
+
+def _parse_range(text: str, what: str) -> tuple[int, int]:
+    try:
+        low, _, high = text.partition("-")
+        low_i, high_i = int(low), int(high or low)
+    except ValueError:
+        raise click.BadParameter(f"expected LO-HI such as 48-72, got '{text}'", param_hint=what) from None
+    return low_i, high_i
+
+
+def _parse_int_list(text: str, what: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated integers, got '{text}'", param_hint=what) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--threads", type=int, default=None, help="Torch CPU threads (default: torch's choice).")
+@click.version_option(package_name="spectrostyle")
+def cli(threads: int | None) -> None:
+    """spectrostyle: blend two sounds by style transfer on their spectrogram images."""
+    _set_threads(threads)
+
+
+@cli.command()
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"),
+              show_default=True, help="Folder for the demo page and its files.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def demo(out_dir: Path, seed: int) -> None:
+    """Run the shipped example notes through every available step; write OUT/index.html."""
+    from spectrostyle.demo import run_demo
+
+    page = run_demo(out_dir, seed=seed, progress=True)
+    click.echo(f"demo page: {page}")
+
+
+@cli.command("spectrogram")
+@click.argument("audio_path", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), required=True,
+              help="PNG file to write.")
+@click.option("--max-seconds", type=float, default=600.0, show_default=True, help="Refuse longer input.")
+def spectrogram_cmd(audio_path: Path, out_path: Path, max_seconds: float) -> None:
+    """Write the spectrogram image of AUDIO_PATH as a 16-bit grey PNG (invertible with `invert`)."""
+    from spectrostyle.audio import load_audio
+    from spectrostyle.png import save_png
+    from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
+
+    config = SpectrogramConfig()
+    _require_suffix(out_path, ".png")
+    audio = load_audio(audio_path, sample_rate=config.sample_rate, max_seconds=max_seconds)
+    spec = Spectrogram.from_audio(audio, config)
+    save_png(out_path, spec, inputs=[audio_path])
+    click.echo(f"{out_path}: {spec.image.shape[0]} x {spec.image.shape[1]} image, {spec.duration:.2f} s, "
+               f"peak {spec.gain_db:.1f} dB")
+
+
+@cli.command("invert")
+@click.argument("png_path", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), required=True,
+              help="WAV file to write.")
+@click.option("--iterations", type=click.IntRange(0, 10_000), default=None,
+              help="Griffin-Lim iterations (default 64).")
+@click.option("--gain-db", type=float, default=None,
+              help="Level of a white pixel in dB, for PNGs without spectrostyle metadata (default -20).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--float", "as_float", is_flag=True, help="Write 32-bit float WAV instead of 16-bit.")
+def invert_cmd(png_path: Path, out_path: Path, iterations: int | None, gain_db: float | None, seed: int,
+               as_float: bool) -> None:
+    """Turn a spectrogram PNG (ours, or one edited in any image editor) back into sound."""
+    from spectrostyle.audio import save_audio
+    from spectrostyle.phase import DEFAULT_ITERATIONS
+    from spectrostyle.png import load_png
+
+    _require_suffix(out_path, ".wav")
+    spec, had_metadata = load_png(png_path, gain_db=gain_db)
+    if not had_metadata:
+        click.echo(f"note: '{png_path}' has no spectrostyle metadata; assuming the default config and a "
+                   f"white-pixel level of {spec.gain_db:g} dB", err=True)
+    audio = spec.to_audio(n_iter=DEFAULT_ITERATIONS if iterations is None else iterations, seed=seed)
+    save_audio(out_path, audio, sample_rate=spec.config.sample_rate, subtype="float" if as_float else "pcm16",
+               inputs=[png_path])
+    click.echo(f"{out_path}: {spec.duration:.2f} s at {spec.config.sample_rate} Hz")
+
+
+def _require_suffix(path: Path, suffix: str) -> None:
+    if path.suffix.lower() != suffix:
+        raise click.BadParameter(f"'{path}' should end in {suffix}", param_hint="--out")
+
+
+@cli.group()
+def dataset() -> None:
+    """Render or inspect NSynth-format datasets (examples.json + audio/*.wav)."""
+
+
+@dataset.command("render")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Dataset folder.")
+@click.option("--soundfont", type=click.Path(path_type=Path), default=None,
+              help="General MIDI SoundFont (default: Debian's FluidR3_GM).")
+@click.option("--families", default=None, help="Comma-separated NSynth families (default: all available).")
+@click.option("--pitches", default="36-84", show_default=True, help="MIDI pitch range LO-HI.")
+@click.option("--pitch-step", type=click.IntRange(1, 24), default=1, show_default=True)
+@click.option("--velocities", default="25,50,75,100,127", show_default=True, help="MIDI velocities.")
+@click.option("--programs-per-family", type=click.IntRange(1, 64), default=None,
+              help="Use at most this many GM programs per family.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def dataset_render(out_dir: Path, soundfont: Path | None, families: str | None, pitches: str, pitch_step: int,
+                   velocities: str, programs_per_family: int | None, quiet: bool) -> None:
+    """Render NSynth-style 4 s notes (3 s held, 1 s release) from a GM SoundFont with FluidSynth."""
+    from spectrostyle.render import render_dataset
+
+    summary = render_dataset(
+        out_dir,
+        soundfont=soundfont,
+        families=[f.strip() for f in families.split(",") if f.strip()] if families else None,
+        pitches=_parse_range(pitches, "--pitches"),
+        pitch_step=pitch_step,
+        velocities=_parse_int_list(velocities, "--velocities"),
+        programs_per_family=programs_per_family,
+        progress=not quiet,
+    )
+    click.echo(str(summary))
+
+
+@dataset.command("info")
+@click.argument("root", type=click.Path(path_type=Path))
+def dataset_info_cmd(root: Path) -> None:
+    """Print counts per family, instrument and pitch of an NSynth-format dataset."""
+    from spectrostyle.data import dataset_info
+
+    click.echo(dataset_info(root))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``spectrostyle`` console script; returns the exit status."""
+    try:
+        cli.main(args=argv, prog_name="spectrostyle", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("spectrostyle: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        click.echo("spectrostyle: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_INPUT_ERROR if exc.exit_code != 0 else 0
+    except SpectrostyleError as exc:
+        click.echo(f"spectrostyle: error: {exc}", err=True)
+        return EXIT_INPUT_ERROR
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from spectrostyle.phase import griffin_lim, spectral_convergence_db
+from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig, magnitude
+from tests.conftest import harmonic_note
+
+CONFIG = SpectrogramConfig()
+
+
+def test_default_round_trip_reaches_minus_25_db(note):
+    spec = Spectrogram.from_audio(note, CONFIG)
+    audio = torch.from_numpy(spec.to_audio())
+    assert audio.shape == (64_000,)
+    assert float(spectral_convergence_db(spec.magnitude(), audio, CONFIG)) <= -25.0
+
+
+def test_momentum_converges_faster_than_classic(note):
+    mag = magnitude(torch.from_numpy(note), CONFIG)
+    fast = spectral_convergence_db(mag, griffin_lim(mag, CONFIG, n_iter=32, momentum=0.99), CONFIG)
+    classic = spectral_convergence_db(mag, griffin_lim(mag, CONFIG, n_iter=32, momentum=0.0), CONFIG)
+    assert float(fast) < float(classic) - 3.0
+
+
+def test_more_iterations_help_and_zero_iterations_work(note):
+    mag = magnitude(torch.from_numpy(note), CONFIG)
+    levels = [float(spectral_convergence_db(mag, griffin_lim(mag, CONFIG, n_iter=n), CONFIG)) for n in (0, 16, 64)]
+    assert levels[0] > levels[1] > levels[2]
+
+
+def test_seeded_and_batched(note):
+    mags = magnitude(torch.from_numpy(np.stack([note, harmonic_note(330)])), CONFIG)
+    batch = griffin_lim(mags, CONFIG, n_iter=8, seed=3)
+    again = griffin_lim(mags, CONFIG, n_iter=8, seed=3)
+    torch.testing.assert_close(batch, again, atol=0, rtol=0)
+    other_seed = griffin_lim(mags, CONFIG, n_iter=8, seed=4)
+    assert not torch.allclose(batch, other_seed)
+    assert batch.shape == (2, CONFIG.padded_samples(mags.shape[-1]))
+
+
+def test_num_samples_trims(note):
+    mag = magnitude(torch.from_numpy(note[:10_000]), CONFIG)
+    assert griffin_lim(mag, CONFIG, n_iter=2, num_samples=10_000).shape == (10_000,)
+
+
+def test_spectral_convergence_of_the_original_is_very_low(note):
+    mag = magnitude(torch.from_numpy(note), CONFIG)
+    assert float(spectral_convergence_db(mag, torch.from_numpy(note), CONFIG)) < -100
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"n_iter": -1}, "n_iter"), ({"init": "pghi"}, "init")])
+def test_bad_arguments(note, kwargs, message):
+    mag = magnitude(torch.from_numpy(note), CONFIG)
+    with pytest.raises(ValueError, match=message):
+        griffin_lim(mag, CONFIG, **kwargs)
