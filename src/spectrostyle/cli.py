@@ -158,6 +158,89 @@ def dataset_info_cmd(root: Path) -> None:
     click.echo(dataset_info(root))
 
 
+def _families(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f.strip() for f in text.split(",") if f.strip()) if text else default
+
+
+@cli.group()
+def train() -> None:
+    """Train models (checkpoints each epoch; --resume continues; runs under torchrun)."""
+
+
+@train.command("classifier")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help="NSynth-format dataset folder.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Run folder.")
+@click.option("--families", default=None, help="Comma-separated families (default: the nine of the recipe).")
+@click.option("--width", type=click.FloatRange(0.01, 4.0), default=0.125, show_default=True,
+              help="VGG-19 width multiplier.")
+@click.option("--batch-norm/--no-batch-norm", default=True, show_default=True)
+@click.option("--pitch-head", is_flag=True, help="Also predict MIDI pitch (an extra head; not trained yet).")
+@click.option("--epochs", type=click.IntRange(1, 10_000), default=30, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 4096), default=32, show_default=True)
+@click.option("--lr", type=click.FloatRange(1e-7, 10.0), default=2e-3, show_default=True)
+@click.option("--patience", type=click.IntRange(1, 10_000), default=6, show_default=True,
+              help="Stop after this many epochs without a better validation accuracy.")
+@click.option("--val-instruments", type=click.IntRange(1, 100), default=1, show_default=True,
+              help="Instruments per family held out for validation.")
+@click.option("--test-instruments", type=click.IntRange(1, 100), default=1, show_default=True,
+              help="Instruments per family held out for the test.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def train_classifier_cmd(data: Path, out_dir: Path, families: str | None, width: float, batch_norm: bool,
+                         pitch_head: bool, epochs: int, batch_size: int, lr: float, patience: int,
+                         val_instruments: int, test_instruments: int, seed: int, device: str, resume: bool,
+                         quiet: bool) -> None:
+    """Train the VGG-19-structured audio CNN to classify instrument families."""
+    from spectrostyle.classifier import DEFAULT_FAMILIES, ClassifierTrainingOptions, FitOptions, train_classifier
+
+    options = ClassifierTrainingOptions(
+        data=data, out=out_dir, families=_families(families, DEFAULT_FAMILIES), width=width, batch_norm=batch_norm,
+        pitch_head=pitch_head, val_instruments_per_family=val_instruments,
+        test_instruments_per_family=test_instruments, device=device, resume=resume,
+        fit=FitOptions(epochs=epochs, batch_size=batch_size, learning_rate=lr, patience=patience, seed=seed,
+                       progress=not quiet))
+    report = train_classifier(options)
+    click.echo(f"best epoch {report['best_epoch'] + 1}: validation accuracy {report['best_val_accuracy']:.3f}; "
+               f"test accuracy on unseen instruments {report['test_accuracy']:.3f}; model: {out_dir / 'model.json'}")
+
+
+@cli.command("classify")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--model", "model_name", default="default", show_default=True,
+              help="Shipped classifier name or path to a model .json.")
+@click.option("--top", type=click.IntRange(1, 20), default=3, show_default=True)
+def classify_cmd(files: tuple[Path, ...], model_name: str, top: int) -> None:
+    """Print the instrument family the audio CNN hears in each file, with the top probabilities."""
+    from spectrostyle.audio import load_audio
+    from spectrostyle.classifier import classify
+    from spectrostyle.registry import load_named_model
+    from spectrostyle.spectrogram import Spectrogram
+
+    model = load_named_model(model_name, "audio_cnn")
+    for path in files:
+        audio = load_audio(path, sample_rate=model.spectrogram.sample_rate)
+        image = Spectrogram.from_audio(audio, model.spectrogram).image[None, None]
+        ranked = classify(image, model, top_k=top)[0]
+        others = ", ".join(f"{name} {p:.2f}" for name, p in ranked)
+        click.echo(f"{path}\t{ranked[0][0]}\t{others}")
+
+
+@cli.command("models")
+def models_cmd() -> None:
+    """List every shipped model: kind, name, what it was trained on, spectrogram config, size."""
+    from spectrostyle.registry import shipped_models
+
+    models = shipped_models()
+    if not models:
+        click.echo("no shipped models")
+        return
+    for model in models:
+        click.echo(f"{model.kind:20s} {model.name:18s} {model.size_bytes / 1e6:6.2f} MB  "
+                   f"[{model.spectrogram_summary}]\n{'':41s}trained on: {model.trained_on}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``spectrostyle`` console script; returns the exit status."""
     try:

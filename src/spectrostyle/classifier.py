@@ -1,0 +1,345 @@
+"""Training and using the audio CNN as an instrument-family classifier.
+
+``train_classifier`` is the recipe behind ``spectrostyle train classifier``: it holds out whole instruments
+(GM programs) for validation and test, so the reported accuracy is on instruments the network never heard.
+``fit_classifier`` is the reusable loop (the evaluation trains fresh classifiers with it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from tqdm import tqdm
+
+from spectrostyle.audio import atomic_output, load_audio
+from spectrostyle.checkpoint import save_model
+from spectrostyle.errors import InputError
+from spectrostyle.models import AudioCNN, AudioCNNConfig
+from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
+from spectrostyle.training import (
+    Distributed,
+    MetricsLog,
+    epoch_generator,
+    load_checkpoint,
+    prepare_out_dir,
+    resolve_device,
+    save_checkpoint,
+    seed_everything,
+    shard,
+)
+
+DEFAULT_FAMILIES = ("bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ", "reed", "string")
+METRIC_FIELDS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")
+
+
+def note_images(audio_paths: Sequence[Path], config: SpectrogramConfig, *, progress: bool = False,
+                desc: str = "spectrograms") -> Tensor:
+    """Load notes and make their images: ``(N, 1, F, T)`` float16 (T of the longest note; shorter are padded)."""
+    images = []
+    for path in tqdm(audio_paths, desc=desc, disable=not progress, leave=False):
+        audio = load_audio(path, sample_rate=config.sample_rate)
+        images.append(Spectrogram.from_audio(audio, config).image.to(torch.float16))
+    frames = max(image.shape[-1] for image in images)
+    batch = torch.zeros(len(images), 1, config.n_freq, frames, dtype=torch.float16)
+    for i, image in enumerate(images):
+        batch[i, 0, :, : image.shape[-1]] = image
+    return batch
+
+
+def augment(images: Tensor, generator: torch.Generator, max_shift: int = 8, max_level_drop: float = 0.15) -> Tensor:
+    """Label-preserving augmentation of ``(B, 1, F, T)`` images: a small delay (0..max_shift frames, silence
+    filled) and a level drop (the sound sits lower above the floor, as a quieter recording would)."""
+    batch = images.shape[0]
+    shifts = torch.randint(0, max_shift + 1, (batch,), generator=generator)
+    drops = torch.rand(batch, generator=generator) * max_level_drop
+    out = torch.zeros_like(images)
+    for i in range(batch):
+        shift = int(shifts[i])
+        out[i, ..., shift:] = images[i, ..., : images.shape[-1] - shift]
+    return (out - drops.view(-1, 1, 1, 1).to(images.dtype)).clamp_min(0.0)
+
+
+@dataclass
+class FitOptions:
+    """Settings of :func:`fit_classifier`."""
+
+    epochs: int = 30
+    batch_size: int = 32
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    patience: int = 6
+    seed: int = 0
+    augment: bool = True
+    progress: bool = True
+
+
+def _accuracy_and_loss(model: nn.Module, images: Tensor, labels: Tensor, device: torch.device,
+                       batch_size: int = 64) -> tuple[float, float, Tensor]:
+    """Accuracy, mean cross-entropy and predictions ``(N,)`` of ``model`` on a labelled set."""
+    model.eval()
+    predictions, losses = [], []
+    with torch.no_grad():
+        for start in range(0, len(images), batch_size):
+            batch = images[start:start + batch_size].to(device, torch.float32)
+            logits = model(batch)
+            losses.append(nn.functional.cross_entropy(logits, labels[start:start + batch_size].to(device),
+                                                      reduction="sum").cpu())
+            predictions.append(logits.argmax(1).cpu())
+    predicted = torch.cat(predictions)
+    return float((predicted == labels).float().mean()), float(torch.stack(losses).sum()) / len(labels), predicted
+
+
+def fit_classifier(model: AudioCNN, train: tuple[Tensor, Tensor], val: tuple[Tensor, Tensor], out_dir: Path,
+                   options: FitOptions, *, device: torch.device, resume: bool = False,
+                   dist_ctx: Distributed | None = None) -> dict[str, Any]:
+    """Train ``model`` on ``train`` images/labels, validating on ``val`` each epoch, with early stopping.
+
+    Each epoch writes ``out_dir/checkpoint.pt`` (resume state) and a row of ``metrics.csv``; the best
+    epoch's weights stay in memory and are loaded into ``model`` at the end. Returns a summary dict.
+    """
+    dist_ctx = dist_ctx or Distributed()
+    train_images, train_labels = train
+    val_images, val_labels = val
+    seed_everything(options.seed)
+    model.to(device)
+    wrapped = dist_ctx.wrap(model, device)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=options.learning_rate, weight_decay=options.weight_decay)
+    steps_per_epoch = max(1, math.ceil(len(train_images) // dist_ctx.world_size / options.batch_size))
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=options.learning_rate,
+                                                    total_steps=options.epochs * steps_per_epoch, pct_start=0.15)
+    metrics = MetricsLog(out_dir / "metrics.csv", METRIC_FIELDS)
+    start_epoch, best_accuracy, best_epoch, stale_epochs = 0, -1.0, -1, 0
+    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    state = load_checkpoint(out_dir) if resume else None
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        scheduler.load_state_dict(state["scheduler"])
+        best_state = state["best_model"]
+        start_epoch, best_accuracy = int(state["epoch"]) + 1, float(state["best_accuracy"])
+        best_epoch, stale_epochs = int(state["best_epoch"]), int(state["stale_epochs"])
+        if dist_ctx.is_main:
+            metrics.truncate_after(int(state["epoch"]))
+    for epoch in range(start_epoch, options.epochs):
+        if stale_epochs >= options.patience:
+            break
+        started = time.perf_counter()
+        generator = epoch_generator(options.seed, epoch)
+        order = shard(torch.randperm(len(train_images), generator=generator).tolist(), dist_ctx)
+        aug_generator = epoch_generator(options.seed, epoch, rank=1 + dist_ctx.rank)
+        wrapped.train()
+        total_loss, correct, seen = torch.zeros(()), torch.zeros(()), torch.zeros(())
+        batches = [order[i:i + options.batch_size] for i in range(0, len(order), options.batch_size)]
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{options.epochs}", leave=False,
+                   disable=not (options.progress and dist_ctx.is_main))
+        for batch_indices in bar:
+            images = train_images[batch_indices].to(torch.float32)
+            if options.augment:
+                images = augment(images, aug_generator)
+            labels = train_labels[batch_indices].to(device)
+            logits = wrapped(images.to(device))
+            loss = nn.functional.cross_entropy(logits, labels, label_smoothing=0.05)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            if scheduler.last_epoch < scheduler.total_steps - 1:
+                scheduler.step()
+            total_loss += loss.detach().cpu() * len(batch_indices)
+            correct += (logits.argmax(1) == labels).sum().cpu()
+            seen += len(batch_indices)
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+        totals = dist_ctx.sum(torch.stack([total_loss, correct, seen]))
+        val_accuracy, val_loss, _ = _accuracy_and_loss(model, val_images, val_labels, device)
+        row = {"epoch": epoch, "train_loss": float(totals[0] / totals[2]),
+               "train_accuracy": float(totals[1] / totals[2]),
+               "val_loss": val_loss, "val_accuracy": val_accuracy, "learning_rate": scheduler.get_last_lr()[0],
+               "seconds": time.perf_counter() - started}
+        if val_accuracy > best_accuracy:
+            best_accuracy, best_epoch, stale_epochs = val_accuracy, epoch, 0
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        else:
+            stale_epochs += 1
+        if dist_ctx.is_main:
+            metrics.append(row)
+            save_checkpoint(out_dir, {"model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                                      "scheduler": scheduler.state_dict(), "best_model": best_state, "epoch": epoch,
+                                      "best_accuracy": best_accuracy, "best_epoch": best_epoch,
+                                      "stale_epochs": stale_epochs})
+            if options.progress:
+                tqdm.write(f"epoch {epoch + 1}: train loss {row['train_loss']:.3f} acc {row['train_accuracy']:.3f}"
+                           f" | val loss {val_loss:.3f} acc {val_accuracy:.3f} | {row['seconds']:.0f} s")
+        dist_ctx.barrier()
+    model.load_state_dict(best_state)
+    model.eval()
+    return {"best_epoch": best_epoch, "best_val_accuracy": best_accuracy, "epochs_run": len(metrics.rows())}
+
+
+def parameter_checksum(model: nn.Module) -> str:
+    """SHA-256 of all trainable parameters (to check that DDP ranks agree)."""
+    digest = hashlib.sha256()
+    for name, parameter in sorted(model.named_parameters()):
+        digest.update(name.encode())
+        digest.update(parameter.detach().cpu().float().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def confusion_matrix(labels: Tensor, predicted: Tensor, num_classes: int) -> np.ndarray:
+    """``(true, predicted)`` counts, ``(C, C)`` int."""
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (labels.numpy(), predicted.numpy()), 1)
+    return matrix
+
+
+def plot_confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], path: Path, title: str) -> Path:
+    """Save a confusion-matrix PNG (rows: true class, columns: predicted), atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(1.0 + 0.6 * len(class_names), 0.8 + 0.55 * len(class_names)))
+    axes.imshow(matrix, cmap="Blues")
+    axes.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
+    axes.set_yticks(range(len(class_names)), class_names)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    axes.set_title(title)
+    for (row, col), count in np.ndenumerate(matrix):
+        axes.text(col, row, str(count), ha="center", va="center",
+                  color="white" if count > matrix.max() / 2 else "black", fontsize=8)
+    figure.tight_layout()
+    with atomic_output(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=110)
+    plt.close(figure)
+    return path
+
+
+@dataclass
+class ClassifierTrainingOptions:
+    """Everything ``spectrostyle train classifier`` takes."""
+
+    data: Path
+    out: Path
+    families: tuple[str, ...] = DEFAULT_FAMILIES
+    width: float = 0.125
+    batch_norm: bool = True
+    pitch_head: bool = False
+    val_instruments_per_family: int = 1
+    test_instruments_per_family: int = 1
+    device: str = "cpu"
+    resume: bool = False
+    fit: FitOptions = field(default_factory=FitOptions)
+
+
+def split_instruments(examples: Sequence[Any], families: Sequence[str], val_per_family: int, test_per_family: int,
+                      seed: int) -> dict[str, list[Any]]:
+    """Split notes so that whole instruments are held out: per family, ``test_per_family`` instruments go to
+    test and ``val_per_family`` to validation (seeded choice), the rest to training."""
+    generator = np.random.default_rng(seed)
+    splits: dict[str, list[Any]] = {"train": [], "val": [], "test": []}
+    for family in families:
+        instruments = sorted({e.instrument_str for e in examples if e.instrument_family_str == family})
+        needed = val_per_family + test_per_family + 1
+        if len(instruments) < needed:
+            raise InputError(f"family '{family}' has {len(instruments)} instrument(s) in the data; holding out "
+                             f"{val_per_family} for validation and {test_per_family} for test needs {needed}")
+        generator.shuffle(instruments)
+        test = set(instruments[:test_per_family])
+        val = set(instruments[test_per_family:test_per_family + val_per_family])
+        for example in examples:
+            if example.instrument_family_str != family:
+                continue
+            name = "test" if example.instrument_str in test else "val" if example.instrument_str in val else "train"
+            splits[name].append(example)
+    return splits
+
+
+def train_classifier(options: ClassifierTrainingOptions) -> dict[str, Any]:
+    """The classifier recipe: split by instrument, fit, test on unseen instruments, write model and report.
+
+    Writes to ``options.out``: ``model.json``/``model.safetensors`` (best epoch), ``checkpoint.pt``,
+    ``metrics.csv``, ``confusion_test.png``, ``report.json``. Returns the report.
+    """
+    from spectrostyle.data import NSynthIndex
+
+    started = time.perf_counter()
+    device = resolve_device(options.device)
+    dist_ctx = Distributed.from_environment(device)
+    if dist_ctx.is_main:
+        prepare_out_dir(options.out, options.resume)
+    dist_ctx.barrier()
+    config = SpectrogramConfig()
+    index = NSynthIndex.load(options.data)
+    present = sorted({e.instrument_family_str for e in index.examples})
+    missing = [f for f in options.families if f not in present]
+    if missing:
+        raise InputError(f"families not in '{options.data}': {', '.join(missing)} (present: {', '.join(present)})")
+    splits = split_instruments(index.examples, options.families, options.val_instruments_per_family,
+                               options.test_instruments_per_family, options.fit.seed)
+    label_of = {family: i for i, family in enumerate(options.families)}
+    tensors = {}
+    for name, examples in splits.items():
+        images = note_images([e.audio_path for e in examples], config, progress=options.fit.progress and
+                             dist_ctx.is_main, desc=f"loading {name} notes")
+        labels = torch.tensor([label_of[e.instrument_family_str] for e in examples])
+        tensors[name] = (images, labels)
+    model = AudioCNN(AudioCNNConfig(class_names=tuple(options.families), width=options.width,
+                                    batch_norm=options.batch_norm, pitch_head=options.pitch_head,
+                                    spectrogram=config))
+    summary = fit_classifier(model, tensors["train"], tensors["val"], options.out, options.fit, device=device,
+                             resume=options.resume, dist_ctx=dist_ctx)
+    test_accuracy, test_loss, predicted = _accuracy_and_loss(model, *tensors["test"], device)
+    matrix = confusion_matrix(tensors["test"][1], predicted, len(options.families))
+    per_class = {family: float(matrix[i, i] / max(1, matrix[i].sum())) for i, family in enumerate(options.families)}
+    report = {
+        **summary,
+        "test_accuracy": test_accuracy,
+        "test_loss": test_loss,
+        "test_per_family_recall": per_class,
+        "confusion_matrix": matrix.tolist(),
+        "families": list(options.families),
+        "notes": {name: len(examples) for name, examples in splits.items()},
+        "instruments": {name: sorted({e.instrument_str for e in examples}) for name, examples in splits.items()},
+        "seconds": time.perf_counter() - started,
+        "world_size": dist_ctx.world_size,
+        "parameter_sha256": parameter_checksum(model),
+        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
+    }
+    if dist_ctx.enabled:
+        with atomic_output(options.out / f"rank{dist_ctx.rank}.json") as tmp:
+            tmp.write_text(json.dumps({"rank": dist_ctx.rank, "parameter_sha256": report["parameter_sha256"],
+                                       "best_val_accuracy": summary["best_val_accuracy"],
+                                       "test_accuracy": test_accuracy}))
+    if dist_ctx.is_main:
+        trained_on = (f"FluidR3 GM notes, families {', '.join(options.families)}; "
+                      f"{len(splits['train'])} training notes from {len(report['instruments']['train'])} instruments")
+        save_model(model.cpu(), options.out / "model", metadata={
+            "name": options.out.name, "trained_on": trained_on, "test_accuracy_unseen_instruments": test_accuracy,
+            "held_out_instruments": report["instruments"]["test"], "best_epoch": summary["best_epoch"]})
+        plot_confusion_matrix(matrix, options.families, options.out / "confusion_test.png",
+                              f"test (unseen instruments): accuracy {test_accuracy:.1%}")
+        with atomic_output(options.out / "report.json") as tmp:
+            tmp.write_text(json.dumps(report, indent=2) + "\n")
+    dist_ctx.close()
+    return report
+
+
+def classify(images: Tensor, model: AudioCNN, top_k: int = 3) -> list[list[tuple[str, float]]]:
+    """Top-k (family, probability) for each image of ``(B, 1, F, T)``."""
+    model.check_input(images)
+    with torch.no_grad():
+        probabilities = torch.softmax(model(images.float()), dim=1)
+    values, indices = probabilities.topk(min(top_k, probabilities.shape[1]), dim=1)
+    names = model.config.class_names
+    return [[(names[int(i)], float(v)) for v, i in zip(row_v, row_i, strict=True)] for row_v, row_i in
+            zip(values, indices, strict=True)]
