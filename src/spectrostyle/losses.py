@@ -1,0 +1,137 @@
+"""Losses shared by the Slow (Gatys) and Fast (Johnson) methods, on spectrogram images ``(B, 1, F, T)``.
+
+- content: mean squared difference of feature maps at chosen layers;
+- style: mean squared difference of Gram matrices (channel correlations, normalised by the map size) at
+  chosen layers; Gram matrices do not depend on the length, so content and style may differ in length;
+- energy and frequency constraints (Verma & Smith 2018): squared difference of the temporal energy envelope
+  (mean over frequency of each frame) and of the spectral envelope (mean over time of each bin);
+- total variation: smoothness of the image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+DEFAULT_CONTENT_LAYERS = ("relu4_2",)
+DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+
+
+def gram_matrix(features: Tensor) -> Tensor:
+    """``(B, C, *spatial)`` -> ``(B, C, C)`` channel correlations divided by the number of positions."""
+    flat = features.flatten(2)
+    return flat @ flat.transpose(1, 2) / flat.shape[-1]
+
+
+def energy_envelope(images: Tensor) -> Tensor:
+    """Temporal energy envelope: mean over frequency of each frame, ``(B, 1, F, T)`` -> ``(B, T)``."""
+    return images.mean(dim=(1, 2))
+
+
+def frequency_envelope(images: Tensor) -> Tensor:
+    """Spectral envelope: mean over time of each bin, ``(B, 1, F, T)`` -> ``(B, F)``."""
+    return images.mean(dim=(1, 3))
+
+
+def total_variation(images: Tensor) -> Tensor:
+    """Mean absolute difference between neighbouring pixels along time and frequency, ``(B,)``."""
+    along_time = (images[..., 1:] - images[..., :-1]).abs().mean(dim=(1, 2, 3))
+    along_freq = (images[..., 1:, :] - images[..., :-1, :]).abs().mean(dim=(1, 2, 3))
+    return along_time + along_freq
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """Weights of the loss terms and the layers they read. Targets of the constraints are the content's
+    envelopes by default (``"content"``) or the style's (``"style"``)."""
+
+    content: float = 1.0
+    style: float = 1e3
+    energy: float = 10.0
+    frequency: float = 10.0
+    total_variation: float = 0.0
+    content_layers: tuple[str, ...] = DEFAULT_CONTENT_LAYERS
+    style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
+    style_layer_weights: tuple[float, ...] | None = None
+    energy_target: str = "content"
+    frequency_target: str = "content"
+
+    def __post_init__(self) -> None:
+        for name in ("energy_target", "frequency_target"):
+            if getattr(self, name) not in {"content", "style"}:
+                raise ValueError(f"{name} must be 'content' or 'style', got '{getattr(self, name)}'")
+        if self.style_layer_weights is not None and len(self.style_layer_weights) != len(self.style_layers):
+            raise ValueError("style_layer_weights needs one weight per style layer")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class StyleTargets:
+    """Precomputed targets: content features, style Gram matrices and envelopes (each with batch dim B or 1)."""
+
+    content_features: dict[str, Tensor] = field(default_factory=dict)
+    style_grams: dict[str, Tensor] = field(default_factory=dict)
+    energy: Tensor | None = None
+    frequency: Tensor | None = None
+
+
+class PerceptualLoss(nn.Module):
+    """Content + style + energy + frequency (+ TV) loss over a frozen feature network.
+
+    ``feature_net`` has ``extract(images, layers) -> {layer: features}`` (an :class:`~spectrostyle.models.AudioCNN`
+    or :class:`~spectrostyle.models.RandomSpectrumCNN`).
+    """
+
+    def __init__(self, feature_net: nn.Module, weights: LossWeights | None = None):
+        super().__init__()
+        self.feature_net = feature_net.eval().requires_grad_(False)
+        self.weights = weights or LossWeights()
+        self.layers = tuple(dict.fromkeys(self.weights.content_layers + self.weights.style_layers))
+
+    def targets(self, content: Tensor, style: Tensor | Sequence[Tensor],
+                style_mix: Sequence[float] | None = None) -> StyleTargets:
+        """Targets from content images ``(B, 1, F, T)`` and one or more style images ``(1 or B, 1, F, T')``
+        (several styles are mixed by ``style_mix`` weights, summing to 1)."""
+        styles = [style] if isinstance(style, Tensor) else list(style)
+        mix = list(style_mix) if style_mix is not None else [1.0 / len(styles)] * len(styles)
+        with torch.no_grad():
+            content_features = self.feature_net.extract(content, self.weights.content_layers)
+            grams: dict[str, Tensor] = {}
+            for image, share in zip(styles, mix, strict=True):
+                features = self.feature_net.extract(image, self.weights.style_layers)
+                for layer in self.weights.style_layers:
+                    grams[layer] = grams.get(layer, 0) + share * gram_matrix(features[layer])
+            style_source = sum(share * frequency_envelope(s) for s, share in zip(styles, mix, strict=True)) \
+                if all(s.shape[2] == styles[0].shape[2] for s in styles) else None
+            energy = energy_envelope(content if self.weights.energy_target == "content" else styles[0])
+            frequency = frequency_envelope(content) if self.weights.frequency_target == "content" else style_source
+        return StyleTargets(content_features, grams, energy, frequency)
+
+    def forward(self, images: Tensor, targets: StyleTargets) -> dict[str, Tensor]:
+        """Loss terms for ``images`` ``(B, 1, F, T)``: each ``(B,)`` weighted, plus ``"total"`` (a scalar)."""
+        w = self.weights
+        features = self.feature_net.extract(images, self.layers)
+        terms: dict[str, Tensor] = {}
+        zero = images.new_zeros(images.shape[0])
+        terms["content"] = w.content * sum(
+            ((features[layer] - targets.content_features[layer]) ** 2).flatten(1).mean(1)
+            for layer in w.content_layers) if w.content else zero
+        layer_weights = w.style_layer_weights or (1.0 / len(w.style_layers),) * len(w.style_layers)
+        terms["style"] = w.style * sum(
+            weight * ((gram_matrix(features[layer]) - targets.style_grams[layer]) ** 2).flatten(1).mean(1)
+            for layer, weight in zip(w.style_layers, layer_weights, strict=True)) if w.style else zero
+        if w.energy and targets.energy is not None and targets.energy.shape[-1] == images.shape[-1]:
+            terms["energy"] = w.energy * ((energy_envelope(images) - targets.energy) ** 2).mean(1)
+        else:
+            terms["energy"] = zero
+        terms["frequency"] = w.frequency * ((frequency_envelope(images) - targets.frequency) ** 2).mean(1) \
+            if w.frequency and targets.frequency is not None else zero
+        terms["total_variation"] = w.total_variation * total_variation(images) if w.total_variation else zero
+        terms["total"] = sum(terms[name] for name in ("content", "style", "energy", "frequency",
+                                                      "total_variation")).sum()
+        return terms
