@@ -115,6 +115,70 @@ def _require_suffix(path: Path, suffix: str) -> None:
         raise click.BadParameter(f"'{path}' should end in {suffix}", param_hint="--out")
 
 
+def _float_list(text: str | None, what: str) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated numbers, got '{text}'", param_hint=what) from None
+
+
+def _name_list(text: str | None) -> tuple[str, ...] | None:
+    return tuple(v.strip() for v in text.split(",") if v.strip()) if text else None
+
+
+@cli.command("transfer")
+@click.argument("content", type=click.Path(path_type=Path))
+@click.option("--style", "styles", multiple=True, type=click.Path(path_type=Path),
+              help="Style sound (repeat to mix several; see --style-mix).")
+@click.option("--method", default="gatys", show_default=True, help="Transfer method.")
+@click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), required=True, help="WAV to write.")
+@click.option("--png", "png_path", type=click.Path(path_type=Path), default=None,
+              help="Also write content | style | result spectrograms side by side.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
+              help="Also write the settings and loss curves.")
+@click.option("--steps", type=click.IntRange(1, 100_000), default=None, help="[gatys] optimisation steps.")
+@click.option("--optimiser", type=click.Choice(["lbfgs", "adam"]), default=None, help="[gatys] optimiser.")
+@click.option("--lr", "learning_rate", type=float, default=None, help="[gatys] learning rate.")
+@click.option("--start", type=click.Choice(["content", "noise", "style"]), default=None, help="[gatys] start image.")
+@click.option("--content-weight", type=float, default=None)
+@click.option("--style-weight", type=float, default=None)
+@click.option("--energy-weight", type=float, default=None)
+@click.option("--frequency-weight", type=float, default=None)
+@click.option("--tv-weight", type=float, default=None)
+@click.option("--content-layers", default=None, help="Comma-separated feature layers, e.g. relu4_2.")
+@click.option("--style-layers", default=None, help="Comma-separated feature layers, e.g. relu1_1,relu2_1.")
+@click.option("--style-mix", default=None, help="Comma-separated weights of the --style sounds.")
+@click.option("--feature-net", default=None, help="[gatys] shipped audio CNN name, model path, or 'random'.")
+@click.option("--phase-iterations", type=click.IntRange(0, 10_000), default=64, show_default=True,
+              help="Griffin-Lim iterations for the result.")
+@click.option("--max-seconds", type=float, default=600.0, show_default=True, help="Refuse longer inputs.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def transfer_cmd(content: Path, styles: tuple[Path, ...], method: str, out_path: Path, png_path: Path | None,
+                 json_path: Path | None, phase_iterations: int, max_seconds: float, quiet: bool,
+                 content_layers: str | None, style_layers: str | None, style_mix: str | None,
+                 **settings: object) -> None:
+    """Make a new sound from CONTENT in the style of --style."""
+    from spectrostyle.audio import check_output_path
+    from spectrostyle.transfer import save_result, transfer
+
+    _require_suffix(out_path, ".wav")
+    inputs = [content, *styles]
+    for path in (out_path, png_path, json_path):
+        if path is not None:
+            check_output_path(path, inputs)  # fail before minutes of work, not after
+    settings.update(content_layers=_name_list(content_layers), style_layers=_name_list(style_layers),
+                    style_mix=_float_list(style_mix, "--style-mix"))
+    chosen = {k: v for k, v in settings.items() if v is not None}
+    result = transfer(content, list(styles) or None, method, phase_iterations=phase_iterations,
+                      max_seconds=max_seconds, progress=not quiet, **chosen)
+    save_result(result, out_path, png=png_path, report_json=json_path, inputs=inputs)
+    click.echo(f"{out_path}: {result.spectrogram.duration:.2f} s by {method} in {result.seconds:.1f} s")
+
+
 @cli.group()
 def dataset() -> None:
     """Render or inspect NSynth-format datasets (examples.json + audio/*.wav)."""

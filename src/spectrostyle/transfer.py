@@ -72,7 +72,8 @@ def make_options(name: str, **settings: Any) -> Any:
     known = {f.name for f in dataclasses.fields(options_class)}
     unknown = sorted(k for k in settings if k not in known)
     if unknown:
-        raise InputError(f"method '{name}' has no setting(s) {', '.join(unknown)}; it takes: {', '.join(sorted(known))}")
+        raise InputError(f"method '{name}' has no setting(s) {', '.join(unknown)}; "
+                         f"it takes: {', '.join(sorted(known))}")
     return options_class(**settings)
 
 
