@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from spectrostyle.losses import (
+    LossWeights,
+    PerceptualLoss,
+    energy_envelope,
+    frequency_envelope,
+    gram_matrix,
+    total_variation,
+)
+from spectrostyle.models import AudioCNN, AudioCNNConfig
+
+
+def test_gram_matrix_values_and_length_independence():
+    features = torch.tensor([[[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]]])  # (1, 2 channels, 3 positions)
+    expected = torch.tensor([[[14.0, 2.0], [2.0, 1.0]]]) / 3
+    torch.testing.assert_close(gram_matrix(features), expected)
+    repeated = features.repeat(1, 1, 4)  # the same texture, four times as long
+    torch.testing.assert_close(gram_matrix(repeated), expected)
+
+
+def test_envelopes_and_total_variation():
+    images = torch.zeros(1, 1, 4, 6)
+    images[..., 1, :] = 1.0  # one bright bin all the time
+    images[..., :, 2] += 0.5  # one louder frame
+    assert energy_envelope(images).shape == (1, 6) and frequency_envelope(images).shape == (1, 4)
+    assert float(energy_envelope(images)[0, 2]) == pytest.approx((1.5 + 0.5 * 3) / 4)
+    assert float(frequency_envelope(images)[0, 1]) == pytest.approx((5 * 1.0 + 1.5) / 6)
+    assert float(total_variation(torch.ones(1, 1, 4, 6))) == 0.0
+    assert float(total_variation(images)) > 0
+
+
+@pytest.fixture(scope="module")
+def loss() -> PerceptualLoss:
+    torch.manual_seed(0)
+    return PerceptualLoss(AudioCNN(AudioCNNConfig()).eval(), LossWeights(total_variation=0.1))
+
+
+def test_loss_is_zero_at_the_targets_and_positive_elsewhere(loss):
+    content = torch.rand(1, 1, 512, 32, generator=torch.Generator().manual_seed(1))
+    terms = loss(content, loss.targets(content, content))
+    for name in ("content", "style", "energy", "frequency"):
+        assert float(terms[name].sum()) == pytest.approx(0.0, abs=1e-6)
+    other = torch.rand(1, 1, 512, 48, generator=torch.Generator().manual_seed(2))  # a longer style
+    terms = loss(content, loss.targets(content, other))
+    assert float(terms["style"].sum()) > 0 and float(terms["content"].sum()) == pytest.approx(0.0, abs=1e-6)
+    assert float(terms["total"]) == pytest.approx(sum(float(terms[k].sum()) for k in
+                                                      ("content", "style", "energy", "frequency", "total_variation")))
+
+
+def test_style_mix_interpolates_grams(loss):
+    a = torch.rand(1, 1, 512, 32, generator=torch.Generator().manual_seed(3))
+    b = torch.rand(1, 1, 512, 32, generator=torch.Generator().manual_seed(4)) * 0.5
+    mixed = loss.targets(a, [a, b], style_mix=[0.25, 0.75]).style_grams
+    only_a, only_b = loss.targets(a, a).style_grams, loss.targets(a, b).style_grams
+    for layer in mixed:
+        torch.testing.assert_close(mixed[layer], 0.25 * only_a[layer] + 0.75 * only_b[layer], atol=1e-5, rtol=1e-4)
+
+
+def test_bad_weights():
+    with pytest.raises(ValueError, match="energy_target"):
+        LossWeights(energy_target="both")
+    with pytest.raises(ValueError, match="one weight per style layer"):
+        LossWeights(style_layer_weights=(1.0,))
