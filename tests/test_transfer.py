@@ -1,0 +1,103 @@
+"""The shared transfer interface and the Gatys mechanics, with an untrained feature network (fast)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from spectrostyle.checkpoint import save_model
+from spectrostyle.cli import main
+from spectrostyle.errors import InputError
+from spectrostyle.gatys import GatysMethod, blend_tiles, tile_starts
+from spectrostyle.models import AudioCNN, AudioCNNConfig
+from spectrostyle.transfer import make_options, save_result, transfer
+from tests.conftest import harmonic_note
+
+
+@pytest.fixture(scope="module")
+def untrained_net(tmp_path_factory) -> str:
+    torch.manual_seed(0)
+    return str(save_model(AudioCNN(AudioCNNConfig()).eval(), tmp_path_factory.mktemp("net") / "untrained"))
+
+
+def test_tiles_cover_and_blend():
+    assert tile_starts(100, 512, 32) == [0]
+    starts = tile_starts(1200, 512, 32)
+    assert starts[0] == 0 and starts[-1] == 1200 - 512
+    assert all(b - a <= 512 - 32 for a, b in zip(starts, starts[1:], strict=False))
+    tiles = [torch.full((3, 512), 0.7) for _ in starts]
+    torch.testing.assert_close(blend_tiles(tiles, starts, 1200, 32), torch.full((3, 1200), 0.7))
+    ramp = torch.arange(1200.0).repeat(3, 1)
+    torch.testing.assert_close(blend_tiles([ramp[:, s:s + 512] for s in starts], starts, 1200, 32), ramp)
+
+
+def test_gatys_result_properties(untrained_net):
+    content, style = harmonic_note(261.63, 3.0), harmonic_note(349.23, 1.7, harmonics=3)  # different lengths
+    result = transfer(content, style, "gatys", feature_net=untrained_net, steps=8)
+    assert result.audio.shape == (len(content),) and result.audio.dtype == np.float32
+    assert np.isfinite(result.audio).all() and 0.01 < np.abs(result.audio).max() <= 1.0
+    assert result.spectrogram.image.shape == result.content.image.shape
+    assert result.history["style"][-1] < result.history["style"][0] / 2  # the 10x goal: tests/test_gatys.py
+    assert result.settings["steps"] == 8 and result.settings["feature_net"] == untrained_net
+
+
+def test_gatys_is_seeded(untrained_net):
+    content, style = harmonic_note(261.63, 1.0), harmonic_note(349.23, 1.0)
+    first = transfer(content, style, "gatys", feature_net=untrained_net, steps=3, start="noise", seed=5)
+    again = transfer(content, style, "gatys", feature_net=untrained_net, steps=3, start="noise", seed=5)
+    np.testing.assert_array_equal(first.audio, again.audio)
+
+
+def test_long_content_is_tiled(untrained_net):
+    content = harmonic_note(200, 20.0)
+    result = transfer(content, harmonic_note(300, 2.0), "gatys", feature_net=untrained_net, steps=1, tile_frames=256)
+    assert result.audio.shape == (len(content),)
+    assert len(result.history["total"]) == 2 * len(tile_starts(result.spectrogram.image.shape[1], 256, 32))
+
+
+def test_settings_are_checked(untrained_net):
+    with pytest.raises(InputError, match="has no setting\\(s\\) stpes"):
+        make_options("gatys", stpes=3)
+    with pytest.raises(InputError, match="start must be one of"):
+        make_options("gatys", start="middle")
+    with pytest.raises(InputError, match="unknown method 'slow'; choose from: gatys"):
+        transfer(harmonic_note(), harmonic_note(), "slow")
+    with pytest.raises(InputError, match="needs a style sound"):
+        transfer(harmonic_note(), None, "gatys", feature_net=untrained_net)
+    with pytest.raises(InputError, match="2 style sounds but 1 style_mix"):
+        transfer(harmonic_note(), [harmonic_note(), harmonic_note(300)], "gatys", feature_net=untrained_net,
+                 style_mix=(1.0,))
+    with pytest.raises(InputError, match="no shipped audio_cnn model named 'nonesuch'"):
+        GatysMethod(make_options("gatys", feature_net="nonesuch")).spectrogram_config  # noqa: B018
+
+
+def test_outputs_png_json(tmp_path, untrained_net):
+    result = transfer(harmonic_note(), harmonic_note(300), "gatys", feature_net=untrained_net, steps=2)
+    save_result(result, tmp_path / "o.wav", png=tmp_path / "o.png", report_json=tmp_path / "o.json")
+    assert sf.info(tmp_path / "o.wav").frames == 64_000
+    record = json.loads((tmp_path / "o.json").read_text())
+    assert record["method"] == "gatys" and len(record["history"]["style"]) == 3
+    assert (tmp_path / "o.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(InputError, match="must be different files"):
+        save_result(result, tmp_path / "x.wav", report_json=tmp_path / "x.wav")
+
+
+def test_cli_interrupt_leaves_no_output(tmp_path, untrained_net, monkeypatch, capsys):
+    content, style = tmp_path / "c.wav", tmp_path / "s.wav"
+    sf.write(content, harmonic_note(), 16_000)
+    sf.write(style, harmonic_note(300), 16_000)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(GatysMethod, "stylise", interrupted)
+    status = main(["transfer", str(content), "--style", str(style), "-o", str(tmp_path / "out.wav"),
+                   "--png", str(tmp_path / "out.png"), "--feature-net", untrained_net, "--quiet"])
+    assert status == 130
+    assert sorted(os.listdir(tmp_path)) == ["c.wav", "s.wav"]
+    assert "interrupted" in capsys.readouterr().err
