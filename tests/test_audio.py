@@ -199,3 +199,12 @@ def test_pcm16_save_clips(tmp_path):
     path = save_audio(tmp_path / "loud.wav", np.array([2.0, -3.0, 0.5], dtype=np.float32))
     back, _ = sf.read(path)
     assert back.max() <= 1.0 and back.min() >= -1.0
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path, note):
+    umask = os.umask(0o022)
+    try:
+        path = save_audio(tmp_path / "perm.wav", note)
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -162,6 +162,9 @@ class atomic_output:  # noqa: N801 - used as a context manager, reads like a fun
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp" + self.path.suffix,
                                    dir=parent)
         os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes owner-only files; give the usual permissions
         self.tmp_path = Path(tmp)
         return self.tmp_path
 
