@@ -74,8 +74,8 @@ class FitOptions:
     """Settings of :func:`fit_classifier`."""
 
     epochs: int = 30
-    batch_size: int = 32
-    learning_rate: float = 2e-3
+    batch_size: int = 8  # small batches run fastest per image on CPU (cache-bound convolutions)
+    learning_rate: float = 1e-3
     weight_decay: float = 1e-4
     patience: int = 6
     seed: int = 0
@@ -111,7 +111,7 @@ def fit_classifier(model: AudioCNN, train: tuple[Tensor, Tensor], val: tuple[Ten
     train_images, train_labels = train
     val_images, val_labels = val
     seed_everything(options.seed)
-    model.to(device)
+    model.to(device, memory_format=torch.channels_last)  # ~1.4x faster convolutions on CPU
     wrapped = dist_ctx.wrap(model, device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=options.learning_rate, weight_decay=options.weight_decay)
     steps_per_epoch = max(1, math.ceil(len(train_images) // dist_ctx.world_size / options.batch_size))
@@ -134,6 +134,7 @@ def fit_classifier(model: AudioCNN, train: tuple[Tensor, Tensor], val: tuple[Ten
         if stale_epochs >= options.patience:
             break
         started = time.perf_counter()
+        torch.manual_seed(options.seed * 1_000_003 + epoch)  # dropout: per-epoch seed, so resume replays exactly
         generator = epoch_generator(options.seed, epoch)
         order = shard(torch.randperm(len(train_images), generator=generator).tolist(), dist_ctx)
         aug_generator = epoch_generator(options.seed, epoch, rank=1 + dist_ctx.rank)
@@ -147,7 +148,7 @@ def fit_classifier(model: AudioCNN, train: tuple[Tensor, Tensor], val: tuple[Ten
             if options.augment:
                 images = augment(images, aug_generator)
             labels = train_labels[batch_indices].to(device)
-            logits = wrapped(images.to(device))
+            logits = wrapped(images.to(device).contiguous(memory_format=torch.channels_last))
             loss = nn.functional.cross_entropy(logits, labels, label_smoothing=0.05)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()

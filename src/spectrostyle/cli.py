@@ -240,8 +240,8 @@ def train() -> None:
 @click.option("--batch-norm/--no-batch-norm", default=True, show_default=True)
 @click.option("--pitch-head", is_flag=True, help="Also predict MIDI pitch (an extra head; not trained yet).")
 @click.option("--epochs", type=click.IntRange(1, 10_000), default=30, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1, 4096), default=32, show_default=True)
-@click.option("--lr", type=click.FloatRange(1e-7, 10.0), default=2e-3, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 4096), default=8, show_default=True)
+@click.option("--lr", type=click.FloatRange(1e-7, 10.0), default=1e-3, show_default=True)
 @click.option("--patience", type=click.IntRange(1, 10_000), default=6, show_default=True,
               help="Stop after this many epochs without a better validation accuracy.")
 @click.option("--val-instruments", type=click.IntRange(1, 100), default=1, show_default=True,
