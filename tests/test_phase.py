@@ -56,3 +56,15 @@ def test_bad_arguments(note, kwargs, message):
     mag = magnitude(torch.from_numpy(note), CONFIG)
     with pytest.raises(ValueError, match=message):
         griffin_lim(mag, CONFIG, **kwargs)
+
+
+def test_warm_start_from_the_true_phase_needs_few_iterations(note):
+    from spectrostyle.phase import stft_phase
+
+    audio = torch.from_numpy(note)
+    mag, phase = magnitude(audio, CONFIG), stft_phase(audio, CONFIG)
+    warm = float(spectral_convergence_db(mag, griffin_lim(mag, CONFIG, n_iter=4, init=phase), CONFIG))
+    cold = float(spectral_convergence_db(mag, griffin_lim(mag, CONFIG, n_iter=4), CONFIG))
+    assert warm < -40 and warm < cold - 20
+    with pytest.raises(ValueError, match="init phase has shape"):
+        griffin_lim(mag, CONFIG, init=phase[:, :10])
