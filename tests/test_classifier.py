@@ -30,7 +30,7 @@ FAMILIES = ("flute", "keyboard")
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tiny")
-    render_dataset(root, families=list(FAMILIES), pitches=(60, 64), pitch_step=4, velocities=(100,),
+    render_dataset(root, families=list(FAMILIES), pitches=(76, 80), pitch_step=4, velocities=(100,),
                    programs_per_family=3, progress=False)
     return root
 

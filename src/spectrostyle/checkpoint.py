@@ -27,6 +27,8 @@ from spectrostyle.spectrogram import SpectrogramConfig
 MODEL_KINDS: dict[str, str] = {
     "audio_cnn": "spectrostyle.models:AudioCNN",
     "random_spectrum_cnn": "spectrostyle.models:RandomSpectrumCNN",
+    "fast_transformer": "spectrostyle.fast:TransformNet",
+    "adain_decoder": "spectrostyle.adain:AdainDecoder",
 }
 FORMAT_VERSION = 1
 

@@ -294,6 +294,7 @@ def train_classifier(options: ClassifierTrainingOptions) -> dict[str, Any]:
                              dist_ctx.is_main, desc=f"loading {name} notes")
         labels = torch.tensor([label_of[e.instrument_family_str] for e in examples])
         tensors[name] = (images, labels)
+    seed_everything(options.fit.seed)  # the initial weights too
     model = AudioCNN(AudioCNNConfig(class_names=tuple(options.families), width=options.width,
                                     batch_norm=options.batch_norm, pitch_head=options.pitch_head,
                                     spectrogram=config))

@@ -151,14 +151,19 @@ def _name_list(text: str | None) -> tuple[str, ...] | None:
 @click.option("--style-layers", default=None, help="Comma-separated feature layers, e.g. relu1_1,relu2_1.")
 @click.option("--style-mix", default=None, help="Comma-separated weights of the --style sounds.")
 @click.option("--feature-net", default=None, help="[gatys] shipped audio CNN name, model path, or 'random'.")
-@click.option("--phase-iterations", type=click.IntRange(0, 10_000), default=64, show_default=True,
-              help="Griffin-Lim iterations for the result.")
+@click.option("--model", default=None,
+              help="[fast] shipped fast_transformer name (its style) or model path; [adain] decoder name or path.")
+@click.option("--alpha", type=click.FloatRange(0.0, 1.0), default=None,
+              help="[adain] style strength: 0 = the content, 1 = full style (default 1).")
+@click.option("--phase-iterations", type=click.IntRange(0, 10_000), default=None,
+              help="Griffin-Lim iterations for the result (default: the method's; 64 for gatys from random "
+                   "phase, 8 for fast and adain from the content's phase).")
 @click.option("--max-seconds", type=float, default=600.0, show_default=True, help="Refuse longer inputs.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def transfer_cmd(content: Path, styles: tuple[Path, ...], method: str, out_path: Path, png_path: Path | None,
-                 json_path: Path | None, phase_iterations: int, max_seconds: float, quiet: bool,
+                 json_path: Path | None, phase_iterations: int | None, max_seconds: float, quiet: bool,
                  content_layers: str | None, style_layers: str | None, style_mix: str | None,
                  **settings: object) -> None:
     """Make a new sound from CONTENT in the style of --style."""
@@ -268,6 +273,122 @@ def train_classifier_cmd(data: Path, out_dir: Path, families: str | None, width:
     report = train_classifier(options)
     click.echo(f"best epoch {report['best_epoch'] + 1}: validation accuracy {report['best_val_accuracy']:.3f}; "
                f"test accuracy on unseen instruments {report['test_accuracy']:.3f}; model: {out_dir / 'model.json'}")
+
+
+def _pitch_range(text: str | None) -> tuple[int, int] | None:
+    return _parse_range(text, "--pitches") if text else None
+
+
+def _note_selection(families: str | None, pitches: str | None, velocities: str | None, max_notes: int | None,
+                    val_notes: int):
+    from spectrostyle.feedforward import NoteSelection
+
+    return NoteSelection(families=_families(families, None), pitches=_pitch_range(pitches),
+                         velocities=_parse_int_list(velocities, "--velocities") if velocities else None,
+                         max_notes=max_notes, val_notes=val_notes)
+
+
+def _notes_and_loop_options(command):
+    """The options every feed-forward trainer takes: data selection and the training loop."""
+    options = [
+        click.option("--data", type=click.Path(path_type=Path), required=True, help="NSynth-format dataset folder."),
+        click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Run folder."),
+        click.option("--families", default=None, help="Comma-separated families (default: all in --data)."),
+        click.option("--pitches", default=None, help="MIDI pitch range LO-HI (default: all)."),
+        click.option("--velocities", default=None, help="Comma-separated MIDI velocities (default: all)."),
+        click.option("--max-notes", type=click.IntRange(1, 10_000_000), default=None,
+                     help="Train on a seeded random subset of at most this many notes."),
+        click.option("--val-notes", type=click.IntRange(1, 10_000), default=8, show_default=True,
+                     help="Notes held out for the validation loss and the samples."),
+        click.option("--steps", type=click.IntRange(1, 10_000_000), default=1000, show_default=True,
+                     help="Optimisation steps."),
+        click.option("--batch-size", type=click.IntRange(1, 4096), default=4, show_default=True,
+                     help="Notes per step (per process under torchrun)."),
+        click.option("--lr", type=click.FloatRange(1e-7, 10.0), default=1e-3, show_default=True,
+                     help="Learning rate at the start (cosine decay to --final-lr)."),
+        click.option("--final-lr", type=click.FloatRange(0.0, 10.0), default=1e-4, show_default=True),
+        click.option("--checkpoint-every", type=click.IntRange(1, 10_000_000), default=100, show_default=True,
+                     help="Steps between checkpoints, metrics rows and samples."),
+        click.option("--samples", type=click.IntRange(0, 100), default=2, show_default=True,
+                     help="Sample spectrograms and sounds written at each checkpoint."),
+        click.option("--seed", type=int, default=0, show_default=True),
+        click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto."),
+        click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint."),
+        click.option("--quiet", is_flag=True, help="No progress bars."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _loop(steps: int, batch_size: int, lr: float, final_lr: float, checkpoint_every: int, samples: int, seed: int,
+          quiet: bool):
+    from spectrostyle.feedforward import LoopOptions
+
+    return LoopOptions(steps=steps, batch_size=batch_size, learning_rate=lr, final_learning_rate=final_lr,
+                       checkpoint_every=checkpoint_every, samples=samples, seed=seed, progress=not quiet)
+
+
+@train.command("fast")
+@click.option("--style", type=click.Path(path_type=Path), required=True, help="The one style sound.")
+@_notes_and_loop_options
+@click.option("--feature-net", default="default", show_default=True,
+              help="Loss network: shipped audio CNN name, model path, or 'random'.")
+@click.option("--channels", default="16,32,64", show_default=True,
+              help="Widths of the downsampling levels of the transformation network.")
+@click.option("--residual-blocks", type=click.IntRange(0, 64), default=4, show_default=True)
+@click.option("--content-weight", type=float, default=1.0, show_default=True)
+@click.option("--style-weight", type=float, default=3e3, show_default=True)
+@click.option("--energy-weight", type=float, default=10.0, show_default=True)
+@click.option("--frequency-weight", type=float, default=10.0, show_default=True)
+@click.option("--tv-weight", type=float, default=0.0, show_default=True)
+def train_fast_cmd(style: Path, data: Path, out_dir: Path, families: str | None, pitches: str | None,
+                   velocities: str | None, max_notes: int | None, val_notes: int, steps: int, batch_size: int,
+                   lr: float, final_lr: float, checkpoint_every: int, samples: int, seed: int, device: str,
+                   resume: bool, quiet: bool, feature_net: str, channels: str, residual_blocks: int,
+                   content_weight: float, style_weight: float, energy_weight: float, frequency_weight: float,
+                   tv_weight: float) -> None:
+    """Train a Fast (Johnson) transformation network for one --style sound over the notes of --data."""
+    from spectrostyle.fast import FastTrainingOptions, train_fast
+
+    options = FastTrainingOptions(
+        style=style, data=data, out=out_dir,
+        notes=_note_selection(families, pitches, velocities, max_notes, val_notes), feature_net=feature_net,
+        channels=_parse_int_list(channels, "--channels"), residual_blocks=residual_blocks,
+        content_weight=content_weight, style_weight=style_weight, energy_weight=energy_weight,
+        frequency_weight=frequency_weight, tv_weight=tv_weight,
+        loop=_loop(steps, batch_size, lr, final_lr, checkpoint_every, samples, seed, quiet),
+        device=device, resume=resume)
+    report = train_fast(options)
+    click.echo(f"{report['steps']} steps, validation loss {report['final_val_loss']:.4g}; "
+               f"model: {out_dir / 'model.json'}")
+
+
+@train.command("adain")
+@_notes_and_loop_options
+@click.option("--encoder", default="default", show_default=True,
+              help="The audio CNN whose relu4_1 features the decoder inverts (shipped name or model path).")
+@click.option("--content-weight", type=float, default=1.0, show_default=True)
+@click.option("--style-weight", type=float, default=10.0, show_default=True)
+@click.option("--identity-weight", type=float, default=200.0, show_default=True,
+              help="Weight of a pixel loss between each content and the decoding of its own features "
+                   "(0: the paper's losses only).")
+def train_adain_cmd(data: Path, out_dir: Path, families: str | None, pitches: str | None, velocities: str | None,
+                    max_notes: int | None, val_notes: int, steps: int, batch_size: int, lr: float,
+                    final_lr: float, checkpoint_every: int, samples: int, seed: int, device: str, resume: bool,
+                    quiet: bool, encoder: str, content_weight: float, style_weight: float,
+                    identity_weight: float) -> None:
+    """Train an AdaIN decoder for the audio CNN --encoder on the notes of --data."""
+    from spectrostyle.adain import AdainTrainingOptions, train_adain
+
+    options = AdainTrainingOptions(
+        data=data, out=out_dir, notes=_note_selection(families, pitches, velocities, max_notes, val_notes),
+        encoder=encoder, content_weight=content_weight, style_weight=style_weight, identity_weight=identity_weight,
+        loop=_loop(steps, batch_size, lr, final_lr, checkpoint_every, samples, seed, quiet),
+        device=device, resume=resume)
+    report = train_adain(options)
+    click.echo(f"{report['steps']} steps, validation loss {report['final_val_loss']:.4g}; "
+               f"model: {out_dir / 'model.json'}")
 
 
 @cli.command("classify")

@@ -172,11 +172,14 @@ class GatysMethod(TransferMethod):
         o = self.options
         pixels = init.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
         history: dict[str, list[float]] = {}
-        if o.optimiser == "lbfgs":
-            optimiser = torch.optim.LBFGS([pixels], lr=o.learning_rate or 1.0, max_iter=1, history_size=20,
-                                          line_search_fn="strong_wolfe")
-        else:
-            optimiser = torch.optim.Adam([pixels], lr=o.learning_rate or 0.02)
+
+        def new_optimiser() -> torch.optim.Optimizer:
+            if o.optimiser == "lbfgs":
+                return torch.optim.LBFGS([pixels], lr=o.learning_rate or 1.0, max_iter=1, history_size=20,
+                                         line_search_fn="strong_wolfe")
+            return torch.optim.Adam([pixels], lr=o.learning_rate or 0.02)
+
+        optimiser = new_optimiser()
         last_terms: dict[str, Tensor] = {}
 
         def closure() -> Tensor:
@@ -192,10 +195,23 @@ class GatysMethod(TransferMethod):
 
         closure()
         record()  # the starting point, so curves show the fall
+        stalled = False
         for _ in range(o.steps):
             optimiser.step(closure)
             record()
             bar.update(1)
             bar.set_postfix(loss=f"{history['total'][-1]:.4g}")
+            if o.optimiser == "lbfgs":
+                # L-BFGS stalls for good once its line search finds no decrease (the clamp to [0, 1] makes the
+                # loss non-smooth); forgetting its curvature history restarts it from a gradient step. Two stalls
+                # in a row mean a minimum: stop early.
+                previous, current = history["total"][-2], history["total"][-1]
+                if previous - current <= 1e-6 * abs(previous):
+                    if stalled:
+                        break
+                    stalled = True
+                    optimiser = new_optimiser()
+                else:
+                    stalled = False
         with torch.no_grad():
             return pixels.clamp(0, 1).detach(), history

@@ -97,10 +97,16 @@ class PerceptualLoss(nn.Module):
                 style_mix: Sequence[float] | None = None) -> StyleTargets:
         """Targets from content images ``(B, 1, F, T)`` and one or more style images ``(1 or B, 1, F, T')``
         (several styles are mixed by ``style_mix`` weights, summing to 1)."""
+        return self.content_targets(content, self.style_targets(style, style_mix))
+
+    def style_targets(self, style: Tensor | Sequence[Tensor], style_mix: Sequence[float] | None = None
+                      ) -> StyleTargets:
+        """The half of :meth:`targets` that depends on the style only (Gram matrices, and the style's envelopes
+        where the weights take their constraints from the style); compute it once and pair it with many
+        contents through :meth:`content_targets`."""
         styles = [style] if isinstance(style, Tensor) else list(style)
         mix = list(style_mix) if style_mix is not None else [1.0 / len(styles)] * len(styles)
         with torch.no_grad():
-            content_features = self.feature_net.extract(content, self.weights.content_layers)
             grams: dict[str, Tensor] = {}
             for image, share in zip(styles, mix, strict=True):
                 features = self.feature_net.extract(image, self.weights.style_layers)
@@ -108,9 +114,18 @@ class PerceptualLoss(nn.Module):
                     grams[layer] = grams.get(layer, 0) + share * gram_matrix(features[layer])
             style_source = sum(share * frequency_envelope(s) for s, share in zip(styles, mix, strict=True)) \
                 if all(s.shape[2] == styles[0].shape[2] for s in styles) else None
-            energy = energy_envelope(content if self.weights.energy_target == "content" else styles[0])
-            frequency = frequency_envelope(content) if self.weights.frequency_target == "content" else style_source
-        return StyleTargets(content_features, grams, energy, frequency)
+            energy = energy_envelope(styles[0]) if self.weights.energy_target == "style" else None
+            frequency = style_source if self.weights.frequency_target == "style" else None
+        return StyleTargets({}, grams, energy, frequency)
+
+    def content_targets(self, content: Tensor, style_targets: StyleTargets) -> StyleTargets:
+        """Full targets for content images ``(B, 1, F, T)`` from precomputed :meth:`style_targets`."""
+        with torch.no_grad():
+            content_features = self.feature_net.extract(content, self.weights.content_layers)
+            energy = energy_envelope(content) if self.weights.energy_target == "content" else style_targets.energy
+            frequency = frequency_envelope(content) if self.weights.frequency_target == "content" \
+                else style_targets.frequency
+        return StyleTargets(content_features, style_targets.style_grams, energy, frequency)
 
     def forward(self, images: Tensor, targets: StyleTargets) -> dict[str, Tensor]:
         """Loss terms for ``images`` ``(B, 1, F, T)``: each ``(B,)`` weighted, plus ``"total"`` (a scalar)."""

@@ -146,17 +146,19 @@ def prepare_out_dir(out_dir: Path, resume: bool) -> None:
 
 
 class MetricsLog:
-    """Append-only CSV of per-epoch metrics; on resume, rows after the resumed epoch are dropped."""
+    """Append-only CSV of per-epoch (or per-``key``, e.g. per-step) metrics; on resume, rows after the resumed
+    epoch (step) are dropped."""
 
-    def __init__(self, path: Path, fieldnames: Iterable[str]):
+    def __init__(self, path: Path, fieldnames: Iterable[str], key: str = "epoch"):
         self.path = path
         self.fieldnames = list(fieldnames)
+        self.key = key
 
     def truncate_after(self, epoch: int) -> None:
         if not self.path.exists():
             return
         with open(self.path, newline="") as handle:
-            rows = [row for row in csv.DictReader(handle) if int(row["epoch"]) <= epoch]
+            rows = [row for row in csv.DictReader(handle) if int(row[self.key]) <= epoch]
         with atomic_output(self.path) as tmp, open(tmp, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=self.fieldnames)
             writer.writeheader()

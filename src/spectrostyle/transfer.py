@@ -1,8 +1,10 @@
 """The one interface every transfer method plugs into, and the ``transfer`` function behind CLI and API.
 
 A method is a class with a ``name``, a ``needs_style`` flag, an ``Options`` dataclass of its settings, and
-``stylise(content, styles, progress) -> (image, history)`` working on :class:`Spectrogram` images. This module
-does what is common: loading, config checks, phase reconstruction, level matching, timing, and writing.
+``stylise(content, styles, progress) -> (image, history)`` working on :class:`Spectrogram` images; feed-forward
+methods also have a batched ``stylise_batch(images, styles) -> images``. This module does what is common:
+loading, config checks, phase reconstruction, level matching, timing, and writing. :func:`transfer` makes one
+sound; :func:`transfer_batch` many equal-length notes at once.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import importlib
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,14 +26,17 @@ from torch import Tensor
 
 from spectrostyle.audio import atomic_output, check_output_path, load_audio, save_audio
 from spectrostyle.errors import InputError
-from spectrostyle.phase import DEFAULT_ITERATIONS
-from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
+from spectrostyle.phase import DEFAULT_ITERATIONS, griffin_lim, stft_phase
+from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig, image_to_magnitude, magnitude_to_image, stft
 
 # name -> "module:Class"; the Fast, AdaIN, CycleGAN and pix2pix methods add themselves here.
 METHODS: dict[str, str] = {
     "gatys": "spectrostyle.gatys:GatysMethod",
+    "fast": "spectrostyle.fast:FastMethod",
+    "adain": "spectrostyle.adain:AdainMethod",
 }
 OUTPUT_PEAK = 0.98  # result audio is never louder than this (scaled down if needed)
+PHASE_INITS = ("content", "random")
 
 
 class TransferMethod:
@@ -38,6 +44,11 @@ class TransferMethod:
 
     name: ClassVar[str] = ""
     needs_style: ClassVar[bool] = True
+    # Phase reconstruction of the result: Griffin-Lim from random phase ("random"), or warm-started from the
+    # content's own STFT phase ("content"; for methods whose output keeps the content's time structure, where
+    # a few iterations then reach what 64 from random phase do), and its default number of iterations.
+    phase_init: ClassVar[str] = "random"
+    phase_iterations: ClassVar[int] = DEFAULT_ITERATIONS
 
     @dataclass
     class Options:
@@ -51,6 +62,21 @@ class TransferMethod:
                 ) -> tuple[Tensor, dict[str, list[float]]]:
         """The result image ``(F, T)`` in [0, 1] (T of the content) and loss curves by name."""
         raise NotImplementedError
+
+    def prepare_styles(self, styles: Sequence[Tensor]) -> Any:
+        """What :meth:`stylise_batch` needs of the style images ``(1, 1, F, T')``, worked out once for many calls
+        (AdaIN: their feature statistics) and passed to it as its ``styles``. Default: the images themselves."""
+        return styles
+
+    def stylise_batch(self, images: Tensor, styles: Any = ()) -> Tensor:
+        """Result images ``(B, 1, F, T)`` in [0, 1] for content images ``(B, 1, F, T)``, every one with the same
+        styles: style images (each ``(1, 1, F, T')``) or what :meth:`prepare_styles` made of them. This default
+        runs :meth:`stylise` on each image; feed-forward methods override it with one batched pass."""
+        config = self.spectrogram_config
+        style_specs = [Spectrogram(s[0, 0].cpu(), 0.0, config.padded_samples(s.shape[-1]), config) for s in styles]
+        results = [self.stylise(Spectrogram(image[0].cpu(), 0.0, config.padded_samples(image.shape[-1]), config),
+                                style_specs)[0] for image in images]
+        return torch.stack(results).unsqueeze(1)
 
     @property
     def spectrogram_config(self) -> SpectrogramConfig:
@@ -91,48 +117,150 @@ class TransferResult:
     styles: list[Spectrogram] = field(default_factory=list)
 
 
-def _as_spectrogram(source: str | os.PathLike | np.ndarray | Spectrogram, config: SpectrogramConfig,
-                    max_seconds: float, what: str) -> Spectrogram:
+Source = str | os.PathLike | np.ndarray | Spectrogram
+
+
+def _load(source: Source, config: SpectrogramConfig, max_seconds: float, what: str
+          ) -> tuple[Spectrogram, np.ndarray | None]:
+    """The spectrogram of a source, and its audio ``(samples,)`` when the source was audio (None otherwise)."""
     if isinstance(source, Spectrogram):
         config.require_same(source.config, what)
-        return source
+        return source, None
     if isinstance(source, np.ndarray):
-        return Spectrogram.from_audio(source, config)
-    return Spectrogram.from_audio(load_audio(source, sample_rate=config.sample_rate, max_seconds=max_seconds),
-                                  config)
+        audio = source
+    else:
+        audio = load_audio(source, sample_rate=config.sample_rate, max_seconds=max_seconds)
+    return Spectrogram.from_audio(audio, config), audio
 
 
-def transfer(content: str | os.PathLike | np.ndarray | Spectrogram,
-             style: str | os.PathLike | np.ndarray | Spectrogram | Sequence | None = None,
-             method: str = "gatys", *, options: Any = None, phase_iterations: int = DEFAULT_ITERATIONS,
-             max_seconds: float = 600.0, progress: bool = False, **settings: Any) -> TransferResult:
+def _as_spectrogram(source: Source, config: SpectrogramConfig, max_seconds: float, what: str) -> Spectrogram:
+    return _load(source, config, max_seconds, what)[0]
+
+
+def _runner(method: str | TransferMethod, options: Any, settings: dict[str, Any]) -> TransferMethod:
+    """A ready method object: ``method`` itself, or a new one of the named method from ``options``/settings."""
+    if isinstance(method, TransferMethod):
+        if options is not None or settings:
+            raise InputError("settings go to the method object itself when transfer() is given one, not to "
+                             f"transfer() (got {', '.join(sorted(settings)) or 'options'})")
+        return method
+    options = options if options is not None else make_options(method, **settings)
+    return method_class(method)(options)
+
+
+def _style_sources(style: Source | Sequence[Source] | None) -> list[Source]:
+    return [] if style is None else list(style) if isinstance(style, list | tuple) else [style]
+
+
+def _phase_settings(runner: TransferMethod, phase_iterations: int | None, phase_init: str | None
+                    ) -> tuple[int, str]:
+    n_iter = runner.phase_iterations if phase_iterations is None else phase_iterations
+    init = phase_init or runner.phase_init
+    if init not in PHASE_INITS:
+        raise InputError(f"phase_init must be one of {', '.join(PHASE_INITS)}, got '{init}'")
+    if n_iter < 0:
+        raise InputError(f"phase_iterations must be >= 0, got {n_iter}")
+    return n_iter, init
+
+
+def transfer(content: Source, style: Source | Sequence[Source] | None = None,
+             method: str | TransferMethod = "gatys", *, options: Any = None, phase_iterations: int | None = None,
+             phase_init: str | None = None, max_seconds: float = 600.0, progress: bool = False,
+             **settings: Any) -> TransferResult:
     """Blend ``content`` with ``style`` by ``method``; returns the audio and its spectrogram.
 
     ``content``/``style``: a path, mono audio ``(samples,)`` at the method's sample rate, or a
-    :class:`Spectrogram`; ``style`` may be a list (methods that mix styles). Method settings come as keyword
-    arguments (e.g. ``steps=100``) or a ready ``options`` object.
+    :class:`Spectrogram`; ``style`` may be a list (methods that mix styles). ``method``: a registered name, with
+    its settings as keyword arguments (e.g. ``steps=100``) or a ready ``options`` object; or a method object
+    (e.g. ``FastMethod(options)``), which keeps its loaded models from call to call. ``phase_iterations`` and
+    ``phase_init`` (``"content"``: Griffin-Lim warm-started from the content's phase; ``"random"``) default to
+    the method's (:attr:`TransferMethod.phase_iterations`, :attr:`TransferMethod.phase_init`); a content given
+    as a :class:`Spectrogram` has no phase, so its result starts from random phase.
     """
     started = time.perf_counter()
-    cls = method_class(method)
-    options = options if options is not None else make_options(method, **settings)
-    runner = cls(options)
+    runner = _runner(method, options, settings)
+    n_iter, init = _phase_settings(runner, phase_iterations, phase_init)
     config = runner.spectrogram_config
-    content_spec = _as_spectrogram(content, config, max_seconds, "content")
-    style_sources = [] if style is None else list(style) if isinstance(style, list | tuple) else [style]
-    if cls.needs_style and not style_sources:
-        raise InputError(f"method '{method}' needs a style sound (--style)")
+    content_spec, content_audio = _load(content, config, max_seconds, "content")
+    style_sources = _style_sources(style)
+    if runner.needs_style and not style_sources:
+        raise InputError(f"method '{runner.name}' needs a style sound (--style)")
     style_specs = [_as_spectrogram(s, config, max_seconds, "style") for s in style_sources]
     image, history = runner.stylise(content_spec, style_specs, progress=progress)
     image = image.detach().cpu().clamp(0, 1)
     result_spec = Spectrogram(image=image, gain_db=content_spec.gain_db, num_samples=content_spec.num_samples,
                               config=config)
-    audio = result_spec.to_audio(n_iter=phase_iterations, seed=getattr(options, "seed", 0))
+    if init == "content" and content_audio is None:
+        init = "random"
+    start: str | Tensor = init
+    if init == "content":
+        start = stft_phase(torch.as_tensor(np.asarray(content_audio, dtype=np.float32)), config,
+                           num_frames=image.shape[-1])
+    audio = result_spec.to_audio(n_iter=n_iter, seed=getattr(runner.options, "seed", 0), init=start)
     audio = limit_peak(audio)
-    settings_record = dataclasses.asdict(options)
-    settings_record["phase_iterations"] = phase_iterations
-    return TransferResult(audio=audio, spectrogram=result_spec, method=method, settings=settings_record,
+    settings_record = dataclasses.asdict(runner.options)
+    settings_record.update(phase_iterations=n_iter, phase_init=init)
+    return TransferResult(audio=audio, spectrogram=result_spec, method=runner.name, settings=settings_record,
                           history=history, seconds=time.perf_counter() - started, content=content_spec,
                           styles=style_specs)
+
+
+def transfer_batch(contents: np.ndarray | Tensor, style: Source | Sequence[Source] | None = None,
+                   method: str | TransferMethod = "fast", *, options: Any = None, phase_iterations: int | None = None,
+                   phase_init: str | None = None, chunk_size: int = 1, workers: int | None = None,
+                   max_seconds: float = 600.0, **settings: Any) -> np.ndarray:
+    """Many equal-length sounds at once, each blended with the same style: ``contents`` ``(B, samples)`` mono at
+    the method's sample rate -> ``(B, samples)`` float32 (peak-limited one by one).
+
+    The steps of :func:`transfer` (one STFT gives each note's image, level and phase), with the style prepared
+    once (:meth:`TransferMethod.prepare_styles`) and the notes taken ``chunk_size`` at a time through the whole
+    pipeline (:meth:`TransferMethod.stylise_batch`, Griffin-Lim) on ``workers`` threads of one torch thread each
+    (default: as many as torch's threads, on CPU). On CPU this beats one big batch: a note's tensors stay in
+    cache, and notes side by side use the cores better than one note's small operations split among them.
+    """
+    runner = _runner(method, options, settings)
+    n_iter, init = _phase_settings(runner, phase_iterations, phase_init)
+    config = runner.spectrogram_config  # loads the models before any thread starts
+    audio = contents.float() if isinstance(contents, Tensor) else torch.as_tensor(np.asarray(contents, np.float32))
+    if audio.ndim != 2 or audio.shape[0] < 1:
+        raise InputError(f"contents should be a (notes, samples) array, got shape {tuple(audio.shape)}")
+    if chunk_size < 1:
+        raise InputError(f"chunk_size must be >= 1, got {chunk_size}")
+    style_sources = _style_sources(style)
+    if runner.needs_style and not style_sources:
+        raise InputError(f"method '{runner.name}' needs a style sound")
+    device = getattr(runner, "device", torch.device("cpu"))
+    style_images = [to_batch(_as_spectrogram(s, config, max_seconds, "style"), device) for s in style_sources]
+    prepared = runner.prepare_styles(style_images)
+    seed = getattr(runner.options, "seed", 0)
+
+    def chunk(first: int) -> np.ndarray:
+        part = audio[first:first + chunk_size]  # (b, samples)
+        with torch.no_grad():
+            spectra = stft(part, config)[:, : config.n_freq]  # (b, F, T) complex, Nyquist dropped
+            images, gains = magnitude_to_image(spectra.abs(), config)
+            results = runner.stylise_batch(images.unsqueeze(1).to(device), prepared).detach().cpu().clamp(0, 1)
+            magnitudes = image_to_magnitude(results[:, 0], config, gains)
+            start = torch.angle(spectra) if init == "content" else "random"
+            out = griffin_lim(magnitudes, config, n_iter=n_iter, init=start, seed=seed + first,
+                              num_samples=part.shape[-1])
+        return np.stack([limit_peak(row) for row in out.numpy()])
+
+    if workers is None:
+        workers = torch.get_num_threads() if torch.device(device).type == "cpu" else 1
+    return np.concatenate(_map_on_threads(chunk, list(range(0, len(audio), chunk_size)), workers))
+
+
+def _map_on_threads(function: Callable[[Any], Any], items: Sequence[Any], workers: int) -> list[Any]:
+    """``[function(item) for item in items]`` on ``workers`` threads, each running torch with one thread."""
+    if workers <= 1 or len(items) <= 1:
+        return [function(item) for item in items]
+    threads = torch.get_num_threads()
+    try:
+        with ThreadPoolExecutor(min(workers, len(items)), initializer=torch.set_num_threads, initargs=(1,)) as pool:
+            return list(pool.map(function, items))
+    finally:
+        torch.set_num_threads(threads)  # a worker's setting becomes the default of new threads too: restore it
 
 
 def limit_peak(audio: np.ndarray, peak: float = OUTPUT_PEAK) -> np.ndarray:

@@ -1,0 +1,148 @@
+"""Feed-forward methods (Fast, AdaIN): end-to-end speed on a 4 s note and a 60 s file, per-note speed in a batch
+of 64 against one at a time, the networks' forward time, and the spectral convergence of the phase
+reconstruction at the chosen number of Griffin-Lim iterations (warm-started from the content's phase).
+
+Usage: python benchmarks/bench_fast.py [--threads 2] [--method fast|adain|both] [--model NAME_OR_PATH]
+                                       [--phase-iterations N] [--untrained] [--skip-long] [--repeats 5]
+End to end = from a loaded audio array to the output audio (spectrogram, network, Griffin-Lim, peak limiting);
+the one-off model load is reported apart. ``--model`` picks the model of the one ``--method`` (default: the
+shipped ``fast_transformer-keyboard`` and ``adain_decoder-default``); ``--untrained`` times untrained networks of
+the default architectures (the speed does not depend on the weights), for use before any model is shipped.
+Targets (issue 5, 2 CPU cores): 4 s note <= 80 ms, 60 s file <= 1.2 s, batch of 64 faster per note than one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from spectrostyle.audio import load_audio
+from spectrostyle.data import example_path
+from spectrostyle.phase import DEFAULT_ITERATIONS, griffin_lim, spectral_convergence_db, stft_phase
+from spectrostyle.transfer import TransferMethod, make_options, method_class, transfer, transfer_batch
+
+DEFAULT_MODELS = {"fast": "keyboard", "adain": "default"}
+STYLE = ("flute", 65)
+CONTENT = ("keyboard", 60)
+BATCH = 64
+
+
+def median_ms(run: Callable[[], object], repeats: int) -> float:
+    run()  # warm-up
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return 1000 * statistics.median(times)
+
+
+def untrained_models(folder: Path) -> dict[str, str]:
+    """Default-architecture models with random weights (and an untrained audio CNN as AdaIN's encoder)."""
+    from spectrostyle.adain import AdainDecoder, AdainDecoderConfig, encoder_blocks
+    from spectrostyle.checkpoint import save_model, sha256_of
+    from spectrostyle.fast import TransformNet
+    from spectrostyle.models import AudioCNN
+
+    torch.manual_seed(0)
+    fast = save_model(TransformNet(), folder / "fast")
+    encoder = AudioCNN().eval()
+    encoder_path = save_model(encoder, folder / "encoder")
+    decoder = AdainDecoder(AdainDecoderConfig(encoder_blocks=encoder_blocks(encoder), encoder_name=str(encoder_path),
+                                              encoder_sha256=sha256_of(encoder_path.with_suffix(".safetensors"))))
+    return {"fast": str(fast), "adain": str(save_model(decoder, folder / "decoder"))}
+
+
+def networks_ms(runner: TransferMethod, repeats: int) -> str:
+    """Forward time of the networks alone on one 512 x 256 image (AdaIN: content encoder + decoder)."""
+    image = torch.rand(1, 1, 512, 256).contiguous(memory_format=torch.channels_last)  # as the methods run them
+    with torch.inference_mode():
+        if runner.name == "fast":
+            return f"transformation network {median_ms(lambda: runner.model(image), repeats):.1f} ms"
+        from spectrostyle.adain import ENCODER_LAYER, channel_stats, stylise_images
+
+        encoder, decoder = runner.models
+        mean, std = channel_stats(encoder.extract(image, [ENCODER_LAYER])[ENCODER_LAYER])
+        both = median_ms(lambda: stylise_images(encoder, decoder, image, mean, std), repeats)
+        alone = median_ms(lambda: encoder.extract(image, [ENCODER_LAYER]), repeats)
+        return f"encoder + AdaIN + decoder {both:.1f} ms (encoder alone {alone:.1f} ms)"
+
+
+def spectral_convergence(result, content_audio: np.ndarray, iterations: int) -> str:
+    """SC (dB) of the result's reconstruction: warm start at ``iterations`` and at 0, and 64 from random phase."""
+    magnitude = result.spectrogram.magnitude()
+    config = result.spectrogram.config
+    phase = stft_phase(torch.as_tensor(content_audio), config, num_frames=magnitude.shape[-1])
+    warm = spectral_convergence_db(magnitude, griffin_lim(magnitude, config, n_iter=iterations, init=phase), config)
+    none = spectral_convergence_db(magnitude, griffin_lim(magnitude, config, n_iter=0, init=phase), config)
+    cold = spectral_convergence_db(magnitude, griffin_lim(magnitude, config, n_iter=DEFAULT_ITERATIONS), config)
+    return (f"spectral convergence {float(warm):.1f} dB at {iterations} warm-started iterations "
+            f"({float(none):.1f} dB at 0; {float(cold):.1f} dB at {DEFAULT_ITERATIONS} from random phase)")
+
+
+def bench(method: str, model: str, args: argparse.Namespace) -> None:
+    cls = method_class(method)
+    started = time.perf_counter()
+    runner = cls(make_options(method, model=model))
+    config = runner.spectrogram_config  # loads the model(s)
+    load_ms = 1000 * (time.perf_counter() - started)
+    iterations = runner.phase_iterations if args.phase_iterations is None else args.phase_iterations
+    style = [load_audio(example_path(*STYLE))] if cls.needs_style else None
+    note = load_audio(example_path(*CONTENT))
+    print(f"\n{method} (model {model}; loaded in {load_ms:.0f} ms): {networks_ms(runner, args.repeats)}")
+
+    def one(audio: np.ndarray):
+        return transfer(audio, style, runner, phase_iterations=iterations)
+
+    single_ms = median_ms(lambda: one(note), args.repeats)
+    print(f"  4 s note end to end: {single_ms:.1f} ms ({4000 / single_ms:.0f}x real time)")
+    print("  " + spectral_convergence(one(note), note, iterations))
+    notes = np.stack([load_audio(example_path(f, p)) for f, p in
+                      [("flute", 60), ("flute", 65), ("keyboard", 60), ("keyboard", 65), ("guitar", 60),
+                       ("string", 60), ("brass", 60), ("reed", 60)]] * (BATCH // 8))
+    batch_ms = median_ms(lambda: transfer_batch(notes, style, runner, phase_iterations=iterations),
+                         max(1, args.repeats // 2))
+    one_by_one = median_ms(lambda: [one(n) for n in notes[:8]], max(1, args.repeats // 2)) / 8
+    print(f"  batch of {BATCH}: {batch_ms / BATCH:.1f} ms per note; one at a time {one_by_one:.1f} ms per note "
+          f"({one_by_one / (batch_ms / BATCH):.2f}x)")
+    if not args.skip_long:
+        parts = [load_audio(example_path(f, p)) for f, p in [("flute", 60), ("keyboard", 65), ("guitar", 60)]]
+        long = np.concatenate([parts[i % 3] for i in range(15)])[: 60 * config.sample_rate]
+        long_ms = median_ms(lambda: one(long), max(1, args.repeats // 2))
+        print(f"  60 s file end to end: {long_ms:.0f} ms ({60_000 / long_ms:.0f}x real time)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--method", choices=["fast", "adain", "both"], default="both")
+    parser.add_argument("--model", default=None, help="Model of --method (a shipped name or a path).")
+    parser.add_argument("--phase-iterations", type=int, default=None,
+                        help="Griffin-Lim iterations (default: the method's).")
+    parser.add_argument("--untrained", action="store_true", help="Time untrained default-architecture networks.")
+    parser.add_argument("--skip-long", action="store_true", help="Skip the 60 s file.")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    if args.model is not None and args.method == "both":
+        parser.error("--model needs --method fast or --method adain")
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}; content {CONTENT[0]} {CONTENT[1]}, "
+          f"AdaIN style {STYLE[0]} {STYLE[1]}")
+    methods = ["fast", "adain"] if args.method == "both" else [args.method]
+    with tempfile.TemporaryDirectory() as tmp:
+        models = untrained_models(Path(tmp)) if args.untrained else dict(DEFAULT_MODELS)
+        if args.model is not None:
+            models[args.method] = args.model
+        for method in methods:
+            bench(method, models[method], args)
+
+
+if __name__ == "__main__":
+    main()

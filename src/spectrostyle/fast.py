@@ -1,0 +1,313 @@
+"""Fast: Johnson, Alahi & Fei-Fei (2016) feed-forward style transfer on spectrogram images (the paper's "Faster"
+network). An image transformation network is trained for ONE style sound over a corpus of content notes with
+the same perceptual loss as the Slow method (:class:`spectrostyle.losses.PerceptualLoss`: content features,
+Gram-matrix style, Verma & Smith energy and frequency constraints) over the shipped audio CNN; afterwards a
+sound is stylised in one pass.
+
+The network predicts a residual over the content image, so it starts as the identity and keeps the content's
+pitch and timing unless the style asks otherwise; its output is clamped into [0, 1].
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from spectrostyle.errors import InputError
+from spectrostyle.feedforward import (
+    FEEDFORWARD_PHASE_ITERATIONS,
+    LoopOptions,
+    NoteSelection,
+    Sample,
+    check_tiling,
+    describe_options,
+    finish_run,
+    fit,
+    load_training_notes,
+    model_record,
+    pad_to_multiple,
+    run_tiled,
+)
+from spectrostyle.losses import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, LossWeights, PerceptualLoss
+from spectrostyle.models import SpectrogramModel
+from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
+from spectrostyle.training import Distributed, resolve_device, seed_everything
+from spectrostyle.transfer import TransferMethod
+
+
+@dataclass(frozen=True)
+class TransformNetConfig:
+    """Architecture of a :class:`TransformNet`.
+
+    ``channels``: widths of the downsampling levels (each halves frequency and time; the first is a 5 x 5
+    strided convolution from the image); ``residual_blocks``: 3 x 3 residual blocks at the deepest level. The
+    way up mirrors the way down with nearest-neighbour upsampling + 3 x 3 convolution (no transposed
+    convolutions, so no checkerboard artefacts), and a last upsampling + convolution to the one-channel residual.
+    """
+
+    channels: tuple[int, ...] = (16, 32, 64)
+    residual_blocks: int = 4
+    spectrogram: SpectrogramConfig = field(default_factory=SpectrogramConfig)
+
+    def __post_init__(self) -> None:
+        if not self.channels or any(c < 1 for c in self.channels):
+            raise InputError(f"channels must be one or more positive widths, got {self.channels}")
+        if self.residual_blocks < 0:
+            raise InputError(f"residual_blocks must be >= 0, got {self.residual_blocks}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"channels": list(self.channels), "residual_blocks": self.residual_blocks,
+                "spectrogram": self.spectrogram.to_dict()}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TransformNetConfig:
+        return cls(channels=tuple(values["channels"]), residual_blocks=int(values["residual_blocks"]),
+                   spectrogram=SpectrogramConfig.from_dict(values["spectrogram"]))
+
+
+def _conv(in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=kernel_size // 2, padding_mode="reflect")
+
+
+def instance_norm(channels: int) -> nn.GroupNorm:
+    """Instance normalisation with a learnt scale and shift per channel, written as a group norm with one channel
+    per group: the same operation as ``nn.InstanceNorm2d(affine=True)``, but with a CPU kernel that works on
+    channels-last tensors (twice as fast a network here)."""
+    return nn.GroupNorm(channels, channels, affine=True)
+
+
+def _conv_norm_relu(in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(_conv(in_channels, out_channels, kernel_size, stride), instance_norm(out_channels),
+                         nn.ReLU(inplace=True))
+
+
+class ResidualBlock(nn.Module):
+    """conv-IN-ReLU-conv-IN plus the input (Johnson et al.'s block), ``(B, C, H, W)`` -> same."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(_conv_norm_relu(channels, channels), _conv(channels, channels),
+                                  instance_norm(channels))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.body(x)
+
+
+class TransformNet(SpectrogramModel):
+    """Image transformation network: ``(B, 1, F, T)`` in [0, 1] -> ``(B, 1, F, T)`` in [0, 1].
+
+    Any F and T work (padded with silence to multiples of ``2 ** len(channels)`` inside, then cropped).
+    The last convolution starts at zero, so an untrained network returns its input.
+    """
+
+    kind = "fast_transformer"
+
+    def __init__(self, config: TransformNetConfig | None = None):
+        super().__init__()
+        self.config = config or TransformNetConfig()
+        self.spectrogram = self.config.spectrogram
+        channels = self.config.channels
+        down: list[nn.Module] = [_conv_norm_relu(1, channels[0], kernel_size=5, stride=2)]
+        down += [_conv_norm_relu(a, b, stride=2) for a, b in zip(channels, channels[1:], strict=False)]
+        self.down = nn.Sequential(*down)
+        self.residual = nn.Sequential(*[ResidualBlock(channels[-1]) for _ in range(self.config.residual_blocks)])
+        up: list[nn.Module] = []
+        for a, b in zip(channels[::-1], channels[::-1][1:], strict=False):
+            up += [nn.Upsample(scale_factor=2, mode="nearest"), _conv_norm_relu(a, b)]
+        self.up = nn.Sequential(*up)
+        self.head = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), _conv(channels[0], 1))
+        nn.init.zeros_(self.head[1].weight)
+        nn.init.zeros_(self.head[1].bias)
+
+    @property
+    def multiple(self) -> int:
+        """Image sides are padded to multiples of this."""
+        return 2 ** len(self.config.channels)
+
+    def forward(self, images: Tensor) -> Tensor:
+        self.check_input(images)
+        freq, frames = images.shape[-2:]
+        x = pad_to_multiple(images, self.multiple)
+        residual = self.head(self.up(self.residual(self.down(x))))
+        return (x + residual)[..., :freq, :frames].clamp(0.0, 1.0)
+
+    def config_dict(self) -> dict[str, Any]:
+        return self.config.to_dict()
+
+    @classmethod
+    def from_config(cls, values: dict[str, Any]) -> TransformNet:
+        return cls(TransformNetConfig.from_dict(values))
+
+
+# ------------------------------------------------------------------------------------------------- method
+
+
+class FastMethod(TransferMethod):
+    """Feed-forward style transfer with a network trained for one style (its ``model`` names the style)."""
+
+    name = "fast"
+    needs_style = False
+    phase_init = "content"
+    phase_iterations = FEEDFORWARD_PHASE_ITERATIONS
+
+    @dataclass
+    class Options:
+        model: str = "keyboard"  # shipped fast_transformer name (the style it was trained for) or a model path
+        tile_frames: int = 256  # the training length: 4 s notes
+        tile_overlap: int = 32
+        batch_size: int = 1  # tiles per network pass (one runs fastest per tile on CPU: it stays in cache)
+        seed: int = 0
+        device: str = "cpu"
+
+        def __post_init__(self) -> None:
+            check_tiling(self.tile_frames, self.tile_overlap)
+            if self.batch_size < 1:
+                raise InputError(f"batch_size must be >= 1, got {self.batch_size}")
+
+    def __init__(self, options: Options | None = None):
+        super().__init__(options)
+        self.device = resolve_device(self.options.device)
+        self._model: TransformNet | None = None
+
+    @property
+    def model(self) -> TransformNet:
+        """The transformation network (loaded on first use)."""
+        if self._model is None:
+            from spectrostyle.registry import load_named_model
+
+            model = load_named_model(self.options.model, TransformNet.kind, device=self.device)
+            self._model = model.to(memory_format=torch.channels_last)  # ~2x faster convolutions on CPU
+        return self._model
+
+    @property
+    def spectrogram_config(self) -> SpectrogramConfig:
+        return self.model.spectrogram
+
+    def stylise(self, content: Spectrogram, styles: Sequence[Spectrogram], *, progress: bool = False
+                ) -> tuple[Tensor, dict[str, list[float]]]:
+        self.spectrogram_config.require_same(content.config, "content")
+        image = self.stylise_batch(content.image.to(self.device, torch.float32)[None, None], styles)
+        return image[0, 0].cpu(), {}
+
+    def stylise_batch(self, images: Tensor, styles: Sequence[Any] = ()) -> Tensor:
+        """``(B, 1, F, T)`` content images -> ``(B, 1, F, T)`` results, in tiles (see :func:`run_tiled`)."""
+        if len(styles):
+            style = self.model.metadata.get("style", {}).get("file", "its training style")
+            raise InputError(f"a fast model carries its style (model '{self.options.model}' was trained on {style}); "
+                             "give no style sound, or choose another --model")
+        o = self.options
+        self.model.check_input(images)
+        with torch.inference_mode():
+            return run_tiled(self.model, images.to(self.device, torch.float32), tile_frames=o.tile_frames,
+                             tile_overlap=o.tile_overlap, batch_size=o.batch_size)
+
+
+# ---------------------------------------------------------------------------------------------- training
+
+
+@dataclass
+class FastTrainingOptions:
+    """Everything ``spectrostyle train fast`` takes. ``style``: the one style sound; ``data``: an NSynth-format
+    dataset of content notes; ``feature_net``: the loss network (shipped audio CNN name or model path)."""
+
+    style: Path
+    data: Path
+    out: Path
+    notes: NoteSelection = field(default_factory=NoteSelection)
+    feature_net: str = "default"
+    channels: tuple[int, ...] = (16, 32, 64)
+    residual_blocks: int = 4
+    content_weight: float = 1.0
+    style_weight: float = 3e3
+    energy_weight: float = 10.0
+    frequency_weight: float = 10.0
+    tv_weight: float = 0.0
+    content_layers: tuple[str, ...] = DEFAULT_CONTENT_LAYERS
+    style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
+    loop: LoopOptions = field(default_factory=LoopOptions)
+    device: str = "cpu"
+    resume: bool = False
+
+    def loss_weights(self) -> LossWeights:
+        return LossWeights(content=self.content_weight, style=self.style_weight, energy=self.energy_weight,
+                           frequency=self.frequency_weight, total_variation=self.tv_weight,
+                           content_layers=tuple(self.content_layers), style_layers=tuple(self.style_layers))
+
+
+class FastTask:
+    """Training task (see :class:`spectrostyle.feedforward.TrainingTask`): a transformation network under the
+    perceptual loss towards one style image ``(1, 1, F, T')``."""
+
+    term_names = ("content", "style", "energy", "frequency", "total_variation")
+
+    def __init__(self, model: TransformNet, loss: PerceptualLoss, style_image: Tensor, fingerprint: dict[str, Any]):
+        self.model = model
+        self.loss = loss
+        self.style_image = style_image
+        self.style_targets = loss.style_targets(style_image)
+        self._fingerprint = fingerprint
+
+    def losses(self, forward, content: Tensor, generator: torch.Generator) -> dict[str, Tensor]:
+        targets = self.loss.content_targets(content, self.style_targets)
+        terms = self.loss(forward(content), targets)
+        return {name: terms[name] for name in self.term_names}
+
+    def samples(self, val: Tensor, count: int) -> list[Sample]:
+        return [Sample(content=val[i:i + 1], styles=[self.style_image], result=self.model(val[i:i + 1]),
+                       content_index=i) for i in range(count)]
+
+    def fingerprint(self) -> dict[str, Any]:
+        return self._fingerprint
+
+
+def train_fast(options: FastTrainingOptions) -> dict[str, Any]:
+    """Train a :class:`TransformNet` for ``options.style`` over the content notes of ``options.data``.
+
+    Writes to ``options.out``: ``model.json``/``model.safetensors`` (the last step; style file and hash, feature
+    network and hash, and the training record in its metadata), ``checkpoint.pt``, ``metrics.csv``, ``samples/``
+    and ``report.json``. Runs unchanged under torchrun. Returns the report.
+    """
+    from spectrostyle.audio import load_audio
+    from spectrostyle.checkpoint import sha256_of
+    from spectrostyle.gatys import load_feature_net
+
+    started = time.perf_counter()
+    loop = options.loop
+    device = resolve_device(options.device)
+    dist_ctx = Distributed.from_environment(device)
+    feature_net = load_feature_net(options.feature_net, device=device)
+    feature_net.to(memory_format=torch.channels_last)
+    config = feature_net.spectrogram
+    if not Path(options.style).is_file():
+        raise InputError(f"style sound '{options.style}' does not exist")
+    style_image = Spectrogram.from_audio(load_audio(options.style, sample_rate=config.sample_rate), config).image
+    style_image = style_image.to(device, torch.float32)[None, None]
+    notes = load_training_notes(options.data, options.notes, config, seed=loop.seed,
+                                progress=loop.progress and dist_ctx.is_main)
+    seed_everything(loop.seed)
+    model = TransformNet(TransformNetConfig(channels=tuple(options.channels),
+                                            residual_blocks=options.residual_blocks, spectrogram=config))
+    style_record = {"file": Path(options.style).name, "sha256": sha256_of(Path(options.style))}
+    feature_record = model_record(options.feature_net, "audio_cnn")
+    fingerprint = {"architecture": model.config_dict(), "style": style_record, "feature_net": feature_record,
+                   "weights": options.loss_weights().to_dict(), "notes": describe_options(options.notes),
+                   "data": str(options.data), "batch_size": loop.batch_size, "seed": loop.seed,
+                   "steps": loop.steps, "learning_rate": [loop.learning_rate, loop.final_learning_rate]}
+    task = FastTask(model, PerceptualLoss(feature_net, options.loss_weights()), style_image, fingerprint)
+    summary = fit(task, notes, options.out, loop, config=config, method="fast", device=device,
+                  resume=options.resume, dist_ctx=dist_ctx)
+    report = {"steps": summary.steps, "final_val_loss": summary.final_val_total,
+              "seconds_per_step": summary.seconds_per_step, "seconds": time.perf_counter() - started,
+              "notes": notes.description, "val_notes": notes.val_names, "options": describe_options(options)}
+    metadata = {"name": options.out.name, "style": style_record, "feature_net": feature_record,
+                "trained_on": f"style {style_record['file']}; content: FluidR3 GM {notes.description}",
+                "steps": summary.steps, "final_val_loss": summary.final_val_total,
+                "loss_weights": options.loss_weights().to_dict()}
+    finish_run(model, options.out, metadata, report, dist_ctx)
+    return report

@@ -1,0 +1,422 @@
+"""What the feed-forward methods (Fast, AdaIN; later CycleGAN and pix2pix) share.
+
+- Inference: :func:`run_tiled` runs a network over images of any length in overlapping tiles of the training
+  length (so instance statistics and memory are those of training), several tiles per pass, and cross-fades
+  them with :func:`spectrostyle.gatys.blend_tiles`.
+- Training: :func:`load_training_notes` (a filtered, seeded selection of a dataset's notes as cached images,
+  with a few held out for validation and samples) and :func:`fit`, a step-based loop with the features of
+  every trainer here: checkpoints every N steps with an exact ``--resume`` (per-epoch orders and per-step
+  generators are derived from the seed, so a resumed run matches an uninterrupted one), a metrics CSV, sample
+  spectrograms and audio written as it goes, tqdm progress, and torchrun/DDP (each rank trains on its shard).
+
+A trainer supplies a :class:`TrainingTask`: the trainable model, its loss terms, and how to make samples.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from tqdm import tqdm
+
+from spectrostyle.audio import atomic_output, load_audio, save_audio
+from spectrostyle.errors import InputError
+from spectrostyle.gatys import blend_tiles, tile_starts
+from spectrostyle.phase import griffin_lim, stft_phase
+from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
+from spectrostyle.training import (
+    Distributed,
+    MetricsLog,
+    epoch_generator,
+    load_checkpoint,
+    prepare_out_dir,
+    save_checkpoint,
+    seed_everything,
+    shard,
+)
+
+SAMPLE_PHASE_ITERATIONS = 32
+# Griffin-Lim iterations for feed-forward results, warm-started from the content's phase (chosen by measuring
+# spectral convergence against iterations: benchmarks/bench_fast.py)
+FEEDFORWARD_PHASE_ITERATIONS = 8
+
+
+# ----------------------------------------------------------------------------------------------- inference
+
+
+def check_tiling(tile_frames: int, tile_overlap: int) -> None:
+    """:class:`InputError` unless ``tile_frames >= 16`` and ``0 <= tile_overlap < tile_frames / 2``."""
+    if tile_frames < 16:
+        raise InputError(f"tile_frames must be >= 16, got {tile_frames}")
+    if not 0 <= tile_overlap < tile_frames // 2:
+        raise InputError(f"tile_overlap must be in 0 .. tile_frames / 2 (got {tile_overlap} for tiles of "
+                         f"{tile_frames} frames)")
+
+
+def pad_to_multiple(images: Tensor, multiple: int) -> Tensor:
+    """Pad ``(B, C, F, T)`` with zeros (silence) at the top of F and the end of T up to multiples of ``multiple``."""
+    freq_pad = -images.shape[-2] % multiple
+    time_pad = -images.shape[-1] % multiple
+    if not freq_pad and not time_pad:
+        return images
+    return nn.functional.pad(images, (0, time_pad, 0, freq_pad))
+
+
+def run_tiled(network: Callable[[Tensor], Tensor], images: Tensor, *, tile_frames: int, tile_overlap: int,
+              batch_size: int) -> Tensor:
+    """``network`` over ``images`` ``(B, 1, F, T)`` of any length -> ``(B, 1, F, T)``.
+
+    Each image is cut into tiles of ``tile_frames`` overlapping by ``tile_overlap`` (one tile when shorter);
+    the tiles of all images go through ``network`` ``batch_size`` at a time (``(b, 1, F, t) -> (b, 1, F, t)``,
+    channels-last) and are cross-faded back together. Small batches run fastest per tile on CPU (activations
+    stay in cache).
+    """
+    check_tiling(tile_frames, tile_overlap)
+    if batch_size < 1:
+        raise InputError(f"batch_size must be >= 1, got {batch_size}")
+    frames = images.shape[-1]
+    starts = tile_starts(frames, tile_frames, tile_overlap)
+    def run(chunk: Tensor) -> Tensor:
+        return network(chunk.contiguous(memory_format=torch.channels_last))
+
+    if len(starts) == 1:
+        return torch.cat([run(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
+    pieces = [(b, s) for b in range(len(images)) for s in starts]
+    outputs: list[Tensor] = []
+    for first in range(0, len(pieces), batch_size):
+        chunk = torch.stack([images[b, :, :, s:s + tile_frames] for b, s in pieces[first:first + batch_size]])
+        outputs.extend(run(chunk))
+    per_image = len(starts)
+    blended = [blend_tiles(outputs[b * per_image:(b + 1) * per_image], starts, frames, tile_overlap)
+               for b in range(len(images))]
+    return torch.stack(blended).to(images.device)
+
+
+# ------------------------------------------------------------------------------------------------ training
+
+
+@dataclass
+class NoteSelection:
+    """Which notes of an NSynth-format dataset to train on (None = all), and how many to hold out.
+
+    ``pitches``: inclusive MIDI range; ``max_notes``: a seeded random subset of at most this many training
+    notes; ``val_notes``: notes held out (seeded choice) for the validation loss and the samples.
+    """
+
+    families: tuple[str, ...] | None = None
+    pitches: tuple[int, int] | None = None
+    velocities: tuple[int, ...] | None = None
+    max_notes: int | None = None
+    val_notes: int = 8
+
+
+@dataclass
+class TrainingNotes:
+    """Cached images ``(N, 1, F, T)`` float16 of the training and validation notes, and where they came from."""
+
+    train: Tensor
+    val: Tensor
+    train_names: list[str]
+    val_names: list[str]
+    val_paths: list[Path]
+    description: str
+
+
+def load_training_notes(data: Path, selection: NoteSelection, config: SpectrogramConfig, *, seed: int = 0,
+                        progress: bool = False) -> TrainingNotes:
+    """Select, split and load notes (see :class:`NoteSelection`); :class:`InputError` when too few match."""
+    from spectrostyle.classifier import note_images
+    from spectrostyle.data import NSynthIndex
+
+    index = NSynthIndex.load(data)
+    if selection.families is not None:
+        present = set(index.families)
+        missing = [f for f in selection.families if f not in present]
+        if missing:
+            raise InputError(f"families not in '{data}': {', '.join(missing)} (present: {', '.join(index.families)})")
+    index = index.filter(families=selection.families, pitches=selection.pitches, velocities=selection.velocities)
+    examples = list(index)
+    random.Random(seed).shuffle(examples)
+    if selection.val_notes < 1:
+        raise InputError(f"val_notes must be >= 1, got {selection.val_notes}")
+    val, train = examples[:selection.val_notes], examples[selection.val_notes:]
+    if selection.max_notes is not None:
+        train = train[:selection.max_notes]
+    if not train:
+        raise InputError(f"only {len(examples)} note(s) in '{data}' match the selection; training needs more than "
+                         f"the {selection.val_notes} held out for validation")
+    train.sort(key=lambda e: e.note_str)
+    images = note_images([e.audio_path for e in train + val], config, progress=progress, desc="loading notes")
+    families = sorted({e.instrument_family_str for e in train})
+    description = (f"{len(train)} notes of {data.name} ({', '.join(families)}; pitches "
+                   f"{min(e.pitch for e in train)}-{max(e.pitch for e in train)}; {len(val)} held out)")
+    return TrainingNotes(train=images[:len(train)], val=images[len(train):], train_names=[e.note_str for e in train],
+                         val_names=[e.note_str for e in val], val_paths=[e.audio_path for e in val],
+                         description=description)
+
+
+@dataclass
+class LoopOptions:
+    """Settings of :func:`fit`. ``batch_size`` is per process; the learning rate falls from ``learning_rate`` to
+    ``final_learning_rate`` along a cosine over ``steps``; a checkpoint, a metrics row and samples are written
+    every ``checkpoint_every`` steps and at the end."""
+
+    steps: int = 1000
+    batch_size: int = 4
+    learning_rate: float = 1e-3
+    final_learning_rate: float = 1e-4
+    checkpoint_every: int = 100
+    samples: int = 2
+    seed: int = 0
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.learning_rate <= 0 or self.final_learning_rate < 0:
+            raise InputError("learning rates must be positive")
+
+    def learning_rate_at(self, step: int) -> float:
+        progress = step / max(1, self.steps - 1)
+        return self.final_learning_rate + 0.5 * (self.learning_rate - self.final_learning_rate) * (
+            1 + math.cos(math.pi * min(1.0, progress)))
+
+
+@dataclass
+class Sample:
+    """One sample for the progress files: content and style images ``(1, 1, F, T)`` and the result."""
+
+    content: Tensor
+    styles: list[Tensor]
+    result: Tensor
+    content_index: int
+
+
+class TrainingTask(Protocol):
+    """What :func:`fit` needs from a trainer."""
+
+    model: nn.Module  # the trainable network (saved at the end)
+    term_names: tuple[str, ...]  # names of the loss terms, as logged
+
+    def losses(self, forward: Callable[[Tensor], Tensor], content: Tensor, generator: torch.Generator
+               ) -> dict[str, Tensor]:
+        """Loss terms ``(B,)`` by name (weighted; their sum is minimised) for content images ``(B, 1, F, T)``;
+        ``forward`` is the (maybe DDP-wrapped) model; ``generator`` seeds any random choice of this step."""
+
+    def samples(self, val: Tensor, count: int) -> list[Sample]:
+        """Results on ``count`` held-out images, for the progress files."""
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What a run's checkpoint must agree with to be resumed (architecture, style, loss weights)."""
+
+
+@dataclass
+class FitSummary:
+    steps: int
+    final_val_total: float
+    seconds_per_step: float
+    rows: list[dict[str, str]] = field(default_factory=list)
+
+
+def _mean_terms(task: TrainingTask, images: Tensor, device: torch.device, batch_size: int, seed: int
+                ) -> dict[str, float]:
+    """Loss terms averaged over ``images`` (no gradients; fixed generator, so the same every time)."""
+    sums = {name: 0.0 for name in task.term_names}
+    generator = torch.Generator().manual_seed(seed)
+    task.model.eval()
+    with torch.no_grad():
+        for first in range(0, len(images), batch_size):
+            batch = images[first:first + batch_size].to(device, torch.float32).contiguous(
+                memory_format=torch.channels_last)
+            terms = task.losses(task.model, batch, generator)
+            for name in task.term_names:
+                sums[name] += float(terms[name].sum())
+    task.model.train()
+    means = {name: total / len(images) for name, total in sums.items()}
+    means["total"] = sum(means.values())
+    return means
+
+
+def write_samples(samples: Sequence[Sample], notes: TrainingNotes, config: SpectrogramConfig, folder: Path,
+                  step: int, method: str) -> None:
+    """``folder/step-NNNNNN-K.png`` (content | style | result) and ``.wav`` (Griffin-Lim warm-started from the
+    content's phase) for each sample."""
+    from spectrostyle.transfer import TransferResult, comparison_png, limit_peak
+
+    folder.mkdir(exist_ok=True)
+    for k, sample in enumerate(samples):
+        audio_in = load_audio(notes.val_paths[sample.content_index], sample_rate=config.sample_rate)
+        content = Spectrogram.from_audio(audio_in, config)
+        frames = content.image.shape[-1]
+        image = sample.result[0, 0, :, :frames].detach().cpu().float().clamp(0, 1)
+        result = Spectrogram(image=image, gain_db=content.gain_db, num_samples=content.num_samples, config=config)
+        phase = stft_phase(torch.as_tensor(audio_in), config, num_frames=frames)
+        audio = limit_peak(griffin_lim(result.magnitude(), config, n_iter=SAMPLE_PHASE_ITERATIONS, init=phase,
+                                       num_samples=content.num_samples).numpy())
+        styles = [Spectrogram(s[0, 0].detach().cpu().float(), 0.0, config.padded_samples(s.shape[-1]), config)
+                  for s in sample.styles]
+        stem = folder / f"step-{step:06d}-{k}"
+        comparison_png(TransferResult(audio=audio, spectrogram=result, method=f"{method}, step {step}", settings={},
+                                      content=content, styles=styles), stem.with_suffix(".png"))
+        save_audio(stem.with_suffix(".wav"), audio, sample_rate=config.sample_rate)
+
+
+def fit(task: TrainingTask, notes: TrainingNotes, out_dir: Path, loop: LoopOptions, *, config: SpectrogramConfig,
+        method: str, device: torch.device, resume: bool = False, dist_ctx: Distributed | None = None) -> FitSummary:
+    """Train ``task.model`` on ``notes.train`` for ``loop.steps`` steps (see the module docstring).
+
+    Writes to ``out_dir``: ``checkpoint.pt`` (resume state), ``metrics.csv`` (a row per checkpoint: train terms
+    averaged since the last row and over ranks, validation terms on ``notes.val``), ``samples/``. The model is
+    left in eval mode with the last step's weights.
+    """
+    dist_ctx = dist_ctx or Distributed()
+    if dist_ctx.is_main:
+        prepare_out_dir(out_dir, resume)
+    dist_ctx.barrier()
+    seed_everything(loop.seed)
+    model = task.model.to(device, memory_format=torch.channels_last)  # faster convolutions on CPU
+    model.train()
+    wrapped = dist_ctx.wrap(model, device)
+    optimiser = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=loop.learning_rate)
+    fields = ["step", "epoch", "train_total", *[f"train_{n}" for n in task.term_names], "val_total",
+              *[f"val_{n}" for n in task.term_names], "learning_rate", "seconds_per_step"]
+    metrics = MetricsLog(out_dir / "metrics.csv", fields, key="step")
+    fingerprint = json.dumps(task.fingerprint(), sort_keys=True, default=str)
+    step = 0
+    state = load_checkpoint(out_dir) if resume else None
+    if state is not None:
+        if state.get("fingerprint") != fingerprint:
+            raise InputError(f"the run in '{out_dir}' was started with other settings (model, style, data or "
+                             "loss weights); resume it with the same options, or choose another --out")
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        step = int(state["step"])
+        if dist_ctx.is_main:
+            metrics.truncate_after(step)
+    per_rank = len(shard(list(range(len(notes.train))), dist_ctx))
+    if per_rank < 1:
+        raise InputError(f"{len(notes.train)} training notes cannot be shared among {dist_ctx.world_size} processes")
+    steps_per_epoch = math.ceil(per_rank / loop.batch_size)
+    order_epoch, order = -1, []
+    sums = torch.zeros(len(task.term_names) + 1)
+    counted, interval_started, steps_in_interval = 0, time.perf_counter(), 0
+    seconds_per_step = float("nan")
+    bar = tqdm(total=loop.steps, initial=step, desc=f"train {method}", leave=False,
+               disable=not (loop.progress and dist_ctx.is_main))
+    val_total = float("nan")
+    while step < loop.steps:
+        epoch, position = divmod(step, steps_per_epoch)
+        if epoch != order_epoch:
+            order_epoch = epoch
+            order = shard(torch.randperm(len(notes.train), generator=epoch_generator(loop.seed, epoch)).tolist(),
+                          dist_ctx)
+        indices = order[position * loop.batch_size:(position + 1) * loop.batch_size]
+        generator = torch.Generator().manual_seed(loop.seed * 1_000_003 + step * 7_919 + dist_ctx.rank)
+        for group in optimiser.param_groups:
+            group["lr"] = loop.learning_rate_at(step)
+        content = notes.train[indices].to(device, torch.float32).contiguous(memory_format=torch.channels_last)
+        terms = task.losses(wrapped, content, generator)
+        per_note = torch.stack([terms[name] for name in task.term_names])  # (terms, B)
+        objective = per_note.sum(0).mean()
+        optimiser.zero_grad(set_to_none=True)
+        objective.backward()
+        optimiser.step()
+        step += 1
+        steps_in_interval += 1
+        with torch.no_grad():
+            sums += torch.cat([per_note.sum(1), per_note.sum().reshape(1)]).detach().cpu()
+        counted += len(indices)
+        bar.update(1)
+        bar.set_postfix(loss=f"{float(objective.detach()):.4g}")
+        if step % loop.checkpoint_every and step != loop.steps:
+            continue
+        seconds_per_step = (time.perf_counter() - interval_started) / steps_in_interval
+        totals = dist_ctx.sum(torch.cat([sums, torch.tensor([float(counted)])]))
+        means = (totals[:-1] / totals[-1]).tolist()
+        if dist_ctx.is_main:
+            val = _mean_terms(task, notes.val, device, loop.batch_size, loop.seed)
+            val_total = val["total"]
+            row: dict[str, Any] = {"step": step, "epoch": epoch, "train_total": means[-1],
+                                   **{f"train_{n}": v for n, v in zip(task.term_names, means, strict=False)},
+                                   "val_total": val_total, **{f"val_{n}": val[n] for n in task.term_names},
+                                   "learning_rate": loop.learning_rate_at(step - 1),
+                                   "seconds_per_step": seconds_per_step}
+            metrics.append(row)
+            if loop.samples:
+                model.eval()
+                with torch.no_grad():
+                    samples = task.samples(notes.val.to(device, torch.float32), min(loop.samples, len(notes.val)))
+                model.train()
+                write_samples(samples, notes, config, out_dir / "samples", step, method)
+            save_checkpoint(out_dir, {"model": model.state_dict(), "optimiser": optimiser.state_dict(), "step": step,
+                                      "fingerprint": fingerprint})
+            if loop.progress:
+                tqdm.write(f"step {step}/{loop.steps}: train loss {means[-1]:.4g} | validation {val_total:.4g} | "
+                           f"{seconds_per_step:.2f} s/step")
+        dist_ctx.barrier()
+        sums.zero_()
+        counted, interval_started, steps_in_interval = 0, time.perf_counter(), 0
+    bar.close()
+    if dist_ctx.is_main and math.isnan(val_total):  # resumed a finished run: nothing trained, still report
+        val_total = _mean_terms(task, notes.val, device, loop.batch_size, loop.seed)["total"]
+    model.eval()
+    return FitSummary(steps=step, final_val_total=val_total, seconds_per_step=seconds_per_step,
+                      rows=metrics.rows() if dist_ctx.is_main else [])
+
+
+def finish_run(model: nn.Module, out_dir: Path, metadata: dict[str, Any], report: dict[str, Any],
+               dist_ctx: Distributed) -> None:
+    """Write ``model.json``/``model.safetensors`` and ``report.json`` (main process), and under DDP a
+    ``rankN.json`` with each process's parameter checksum (they must agree); then leave the process group."""
+    from spectrostyle.checkpoint import save_model
+    from spectrostyle.classifier import parameter_checksum
+
+    checksum = parameter_checksum(model)
+    if dist_ctx.enabled:
+        with atomic_output(out_dir / f"rank{dist_ctx.rank}.json") as tmp:
+            tmp.write_text(json.dumps({"rank": dist_ctx.rank, "parameter_sha256": checksum}))
+    if dist_ctx.is_main:
+        save_model(model.cpu(), out_dir / "model", metadata=metadata)
+        with atomic_output(out_dir / "report.json") as tmp:
+            tmp.write_text(json.dumps({**report, "parameter_sha256": checksum, "world_size": dist_ctx.world_size},
+                                      indent=2, default=str) + "\n")
+    dist_ctx.close()
+
+
+def model_record(name: str, kind: str) -> dict[str, Any]:
+    """``{"name", "sha256"}`` of a shipped model or model path (the checksum of its weights file, from its JSON),
+    as recorded by a trainer that depends on it; ``"random"`` (the random 1-D CNN) has no weights file."""
+    from spectrostyle.checkpoint import read_description
+    from spectrostyle.registry import resolve_model
+
+    if name == "random" and kind == "audio_cnn":
+        return {"name": name, "sha256": None}
+    return {"name": str(name), "sha256": read_description(resolve_model(name, kind))["sha256"]}
+
+
+def describe_options(options: Any) -> dict[str, Any]:
+    """A JSON-able record of a (nested) options dataclass (paths as strings)."""
+    from dataclasses import asdict
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [convert(v) for v in value]
+        if isinstance(value, np.generic):
+            return value.item()
+        return value
+
+    return convert(asdict(options))

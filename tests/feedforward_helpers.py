@@ -1,0 +1,71 @@
+"""Shared fixtures of the Fast and AdaIN tests: a tiny spectrogram config, tiny feature networks and a synthetic
+NSynth-format dataset of short harmonic notes (no FluidSynth needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from spectrostyle.checkpoint import save_model
+from spectrostyle.models import AudioCNN, AudioCNNConfig
+from spectrostyle.render import FAMILIES, SOURCES
+from spectrostyle.spectrogram import SpectrogramConfig
+from tests.conftest import harmonic_note
+
+# 64 frequency rows; a 1 s note is 64 x 256: images 32x smaller than the default's, the same code paths
+TINY = SpectrogramConfig(n_fft=128, hop_length=64)
+NOTE_SECONDS = 1.0
+
+
+def tiny_audio_cnn(seed: int = 0, config: SpectrogramConfig = TINY) -> AudioCNN:
+    """An untrained width-1/16 audio CNN (4..32 channels) with non-trivial batch-norm statistics."""
+    torch.manual_seed(seed)
+    cnn = AudioCNN(AudioCNNConfig(class_names=("flute", "keyboard"), width=0.0625, spectrogram=config))
+    for module in cnn.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.1, 0.1)
+            module.running_var.uniform_(0.5, 1.5)
+    return cnn.eval()
+
+
+def save_tiny_audio_cnn(folder: Path, name: str = "encoder", seed: int = 0) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return save_model(tiny_audio_cnn(seed), folder / name)
+
+
+def synthetic_dataset(root: Path, notes: int = 6) -> Path:
+    """An NSynth-format folder of ``notes`` 1 s harmonic notes: flute-like (few harmonics) and keyboard-like
+    (many), at different pitches."""
+    (root / "audio").mkdir(parents=True)
+    entries = {}
+    for i in range(notes):
+        family = ("flute", "keyboard")[i % 2]
+        pitch = 55 + 3 * i
+        f0 = 440.0 * 2 ** ((pitch - 69) / 12)
+        audio = harmonic_note(f0, NOTE_SECONDS, harmonics=3 if family == "flute" else 12)
+        name = f"{family}_acoustic_000-{pitch:03d}-100"
+        sf.write(root / "audio" / f"{name}.wav", audio, 16_000, subtype="PCM_16")
+        entries[name] = {"note": i, "note_str": name, "instrument": i % 2, "instrument_str": f"{family}_acoustic_000",
+                         "instrument_family": FAMILIES.index(family), "instrument_family_str": family,
+                         "instrument_source": 0, "instrument_source_str": SOURCES[0], "pitch": pitch,
+                         "velocity": 100, "sample_rate": 16_000, "qualities": [0] * 10, "qualities_str": []}
+    (root / "examples.json").write_text(json.dumps(entries))
+    return root
+
+
+def randomise(model: torch.nn.Module, seed: int = 0, scale: float = 0.1) -> torch.nn.Module:
+    """Perturb every parameter (so zero-initialised layers do something): returns the model, in eval mode."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(torch.randn(parameter.shape, generator=generator) * scale)
+    return model.eval()
+
+
+def notes_audio(count: int, seconds: float = NOTE_SECONDS) -> np.ndarray:
+    """``(count, samples)`` different harmonic notes."""
+    return np.stack([harmonic_note(200.0 * 2 ** (i / 12), seconds, harmonics=4 + i) for i in range(count)])

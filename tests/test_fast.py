@@ -1,0 +1,282 @@
+"""Fast (Johnson) method: the transformation network, the method, tiling, batching, training with resume, DDP and
+the CLI, on tiny models; and its quality with the shipped models (``test_shipped_*``: run after shipping)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from spectrostyle.checkpoint import load_model, save_model
+from spectrostyle.cli import main
+from spectrostyle.errors import ConfigMismatchError, InputError
+from spectrostyle.fast import FastMethod, FastTrainingOptions, TransformNet, TransformNetConfig, train_fast
+from spectrostyle.feedforward import LoopOptions, NoteSelection
+from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
+from spectrostyle.transfer import make_options, transfer, transfer_batch
+from tests.conftest import harmonic_note, requires_shipped
+from tests.feedforward_helpers import TINY, notes_audio, randomise, save_tiny_audio_cnn, synthetic_dataset
+
+TINY_NET = TransformNetConfig(channels=(4, 8), residual_blocks=1, spectrogram=TINY)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> str:
+    torch.manual_seed(0)
+    return str(save_model(randomise(TransformNet(TINY_NET)), tmp_path_factory.mktemp("fast") / "tiny"))
+
+
+@pytest.fixture(scope="module")
+def default_model(tmp_path_factory) -> str:
+    """The default architecture at the default spectrogram config, untrained but with a non-zero residual."""
+    torch.manual_seed(0)
+    return str(save_model(randomise(TransformNet(), scale=0.02), tmp_path_factory.mktemp("fast") / "default"))
+
+
+def test_network_shapes_range_and_identity_at_start():
+    net = TransformNet(TINY_NET).eval()
+    images = torch.rand(3, 1, 64, 100)  # 100 frames: not a multiple of 4, padded inside and cropped
+    with torch.no_grad():
+        torch.testing.assert_close(net(images), images, atol=0, rtol=0)  # zero head: the identity
+        out = randomise(net)(images)
+    assert out.shape == images.shape and float(out.min()) >= 0 and float(out.max()) <= 1
+    assert float((out - images).abs().mean()) > 1e-3
+    with pytest.raises(ConfigMismatchError, match="64 frequency rows"):
+        net(torch.rand(1, 1, 512, 16))
+    with pytest.raises(InputError, match="expects images of shape"):
+        net(torch.rand(1, 64, 16))
+    with pytest.raises(InputError, match="channels must be"):
+        TransformNetConfig(channels=())
+
+
+def test_default_architecture_is_small():
+    net = TransformNet()
+    size_mb = sum(p.numel() * p.element_size() for p in net.parameters()) / 1e6
+    assert size_mb <= 10
+    with torch.no_grad():
+        assert net(torch.rand(1, 1, 512, 256)).shape == (1, 1, 512, 256)
+
+
+def test_save_load_gives_identical_outputs(tmp_path, tiny_model):
+    original = load_model(tiny_model)
+    path = save_model(original, tmp_path / "again", metadata={"style": {"file": "s.wav"}})
+    loaded = load_model(path, expect_kind="fast_transformer")
+    images = torch.rand(2, 1, 64, 48)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(images), original(images), atol=0, rtol=0)
+    assert loaded.metadata["style"] == {"file": "s.wav"}
+    with pytest.raises(ConfigMismatchError, match="n_fft=128 \\(expected 1024\\)"):
+        load_model(path, spectrogram=SpectrogramConfig())
+
+
+def test_method_refuses_other_configs_and_style_sounds(tiny_model):
+    method = FastMethod(make_options("fast", model=tiny_model))
+    other = Spectrogram.from_audio(harmonic_note(seconds=0.5))  # the default config
+    with pytest.raises(ConfigMismatchError, match="content has a different spectrogram config"):
+        method.stylise(other, [])
+    with pytest.raises(InputError, match="a fast model carries its style"):
+        transfer(harmonic_note(seconds=0.5), harmonic_note(300, 0.5), method)
+    with pytest.raises(InputError, match="tile_overlap must be in"):
+        make_options("fast", tile_frames=64, tile_overlap=40)
+    with pytest.raises(InputError, match="no shipped fast_transformer model named 'nonesuch'"):
+        FastMethod(make_options("fast", model="nonesuch")).spectrogram_config  # noqa: B018
+
+
+def test_transfer_result_and_phase_defaults(tiny_model):
+    content = harmonic_note(261.63, 1.3)
+    result = transfer(content, None, "fast", model=tiny_model)
+    assert result.audio.shape == content.shape and result.audio.dtype == np.float32
+    assert np.isfinite(result.audio).all() and 0.01 < np.abs(result.audio).max() <= 0.98
+    image = result.spectrogram.image
+    assert image.shape == result.content.image.shape and float(image.min()) >= 0 and float(image.max()) <= 1
+    assert result.settings["phase_init"] == "content" and result.settings["phase_iterations"] == 8
+    again = transfer(content, None, FastMethod(make_options("fast", model=tiny_model)))
+    np.testing.assert_array_equal(again.audio, result.audio)
+
+
+def test_batch_equals_one_by_one(tiny_model):
+    method = FastMethod(make_options("fast", model=tiny_model, batch_size=3))
+    images = torch.rand(5, 1, 64, 96)
+    batched = method.stylise_batch(images)
+    singles = torch.cat([method.stylise_batch(image[None]) for image in images])
+    torch.testing.assert_close(batched, singles, atol=1e-5, rtol=0)
+    audio = notes_audio(3)
+    together = transfer_batch(audio, None, method, workers=1)
+    assert together.shape == audio.shape and together.dtype == np.float32
+    for row, note in zip(together, audio, strict=True):
+        single = transfer(note, None, method).audio  # the same up to float rounding, which Griffin-Lim can grow
+        assert np.linalg.norm(row - single) <= 1e-3 * np.linalg.norm(single)
+    # on two threads of one torch thread each, convolutions round differently (~1e-4), and fast Griffin-Lim's
+    # momentum grows that to ~1 % of the waveform: the same sound
+    threaded = transfer_batch(audio, None, method, workers=2)
+    assert np.linalg.norm(threaded - together) <= 0.05 * np.linalg.norm(together)
+
+
+def test_long_content_is_tiled(tiny_model):
+    method = FastMethod(make_options("fast", model=tiny_model, tile_frames=64, tile_overlap=16))
+    images = torch.rand(1, 1, 64, 300)
+    tiled = method.stylise_batch(images)
+    assert tiled.shape == images.shape
+    # away from tile edges, a tile's result is the network's on that tile alone
+    with torch.no_grad():
+        alone = method.model(images[..., :64])
+    torch.testing.assert_close(tiled[..., :40], alone[..., :40], atol=1e-6, rtol=0)
+
+
+def test_sixty_seconds_with_the_default_architecture(default_model):
+    content = np.tile(harmonic_note(220.0, 4.0), 15)  # 60 s
+    result = transfer(content, None, "fast", model=default_model)
+    assert result.audio.shape == content.shape and np.isfinite(result.audio).all()
+    assert result.spectrogram.image.shape == (512, 3760)
+
+
+def _training_options(data: Path, feature_net: Path, out: Path, steps: int, **loop) -> FastTrainingOptions:
+    return FastTrainingOptions(
+        style=data / "audio" / "keyboard_acoustic_000-058-100.wav", data=data, out=out,
+        notes=NoteSelection(val_notes=2), feature_net=str(feature_net), channels=(4, 8), residual_blocks=1,
+        style_weight=1e4, loop=LoopOptions(steps=steps, batch_size=2, learning_rate=1e-2, final_learning_rate=1e-2,
+                                           checkpoint_every=loop.pop("checkpoint_every", 2), samples=1,
+                                           progress=False, **loop))
+
+
+@pytest.fixture(scope="module")
+def training_setup(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("fast-train")
+    return synthetic_dataset(root / "data"), save_tiny_audio_cnn(root / "nets")
+
+
+def test_training_lowers_the_loss_and_writes_its_files(training_setup, tmp_path):
+    data, feature_net = training_setup
+    report = train_fast(_training_options(data, feature_net, tmp_path / "run", steps=6, checkpoint_every=1))
+    run = tmp_path / "run"
+    for name in ("model.json", "model.safetensors", "checkpoint.pt", "metrics.csv", "report.json",
+                 "samples/step-000006-0.png", "samples/step-000006-0.wav"):
+        assert (run / name).exists(), name
+    with open(run / "metrics.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert float(rows[-1]["val_total"]) < float(rows[0]["val_total"])
+    assert float(rows[-1]["val_style"]) < float(rows[0]["val_style"])
+    description = json.loads((run / "model.json").read_text())
+    assert description["kind"] == "fast_transformer"
+    assert description["metadata"]["style"]["file"] == "keyboard_acoustic_000-058-100.wav"
+    assert len(description["metadata"]["feature_net"]["sha256"]) == 64
+    assert report["steps"] == 6 and sf.info(run / "samples/step-000006-0.wav").frames == 16_000
+    result = transfer(harmonic_note(300.0, 1.0), None, "fast", model=str(run / "model.json"))
+    assert np.isfinite(result.audio).all()
+
+
+def test_resume_after_a_kill_matches_the_uninterrupted_run(training_setup, tmp_path, monkeypatch):
+    data, feature_net = training_setup
+    whole = train_fast(_training_options(data, feature_net, tmp_path / "whole", steps=4))
+    from spectrostyle import feedforward
+
+    real_save = feedforward.save_checkpoint
+
+    def save_then_die(out_dir, state):
+        real_save(out_dir, state)
+        raise KeyboardInterrupt  # killed right after the first checkpoint (step 2)
+
+    monkeypatch.setattr(feedforward, "save_checkpoint", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        train_fast(_training_options(data, feature_net, tmp_path / "split", steps=4))
+    monkeypatch.setattr(feedforward, "save_checkpoint", real_save)
+    with pytest.raises(InputError, match="already holds a training run; pass --resume"):
+        train_fast(_training_options(data, feature_net, tmp_path / "split", steps=4))
+    changed = _training_options(data, feature_net, tmp_path / "split", steps=4)
+    changed.resume, changed.style_weight = True, 1.0
+    with pytest.raises(InputError, match="started with other settings"):
+        train_fast(changed)
+    options = _training_options(data, feature_net, tmp_path / "split", steps=4)
+    options.resume = True
+    resumed = train_fast(options)
+    whole_model = json.loads((tmp_path / "whole" / "report.json").read_text())["parameter_sha256"]
+    assert json.loads((tmp_path / "split" / "report.json").read_text())["parameter_sha256"] == whole_model
+    assert resumed["final_val_loss"] == pytest.approx(whole["final_val_loss"], rel=1e-6)
+    with open(tmp_path / "split" / "metrics.csv") as handle:
+        assert [int(r["step"]) for r in csv.DictReader(handle)] == [2, 4]
+
+
+def test_ddp_two_cpu_processes_agree(training_setup, tmp_path):
+    data, feature_net = training_setup
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+               "-m", "spectrostyle", "train", "fast", "--style", str(data / "audio" / "flute_acoustic_000-055-100.wav"),
+               "--data", str(data), "--out", str(out), "--feature-net", str(feature_net), "--channels", "4,8",
+               "--residual-blocks", "1", "--steps", "2", "--batch-size", "1", "--val-notes", "2",
+               "--checkpoint-every", "2", "--samples", "0", "--quiet"]
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    ranks = [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert ranks[0]["parameter_sha256"] == ranks[1]["parameter_sha256"]
+    assert json.loads((out / "report.json").read_text())["world_size"] == 2
+
+
+def test_cli_transfer_and_errors(tmp_path, tiny_model, capsys):
+    content, style = tmp_path / "c.wav", tmp_path / "s.wav"
+    sf.write(content, harmonic_note(seconds=1.0), 16_000)
+    sf.write(style, harmonic_note(300, 1.0), 16_000)
+    out = tmp_path / "out.wav"
+    assert main(["transfer", str(content), "--method", "fast", "--model", tiny_model, "-o", str(out),
+                 "--json", str(tmp_path / "out.json"), "--quiet"]) == 0
+    assert sf.info(out).frames == 16_000
+    assert json.loads((tmp_path / "out.json").read_text())["settings"]["phase_iterations"] == 8
+    capsys.readouterr()
+    assert main(["transfer", str(content), "--style", str(style), "--method", "fast", "--model", tiny_model,
+                 "-o", str(tmp_path / "x.wav"), "--quiet"]) == 2
+    assert "a fast model carries its style" in capsys.readouterr().err
+    assert main(["transfer", str(content), "--method", "fast", "--model", tiny_model, "--alpha", "0.5",
+                 "-o", str(tmp_path / "x.wav"), "--quiet"]) == 2
+    assert "has no setting(s) alpha" in capsys.readouterr().err
+    assert not (tmp_path / "x.wav").exists()
+
+
+# ------------------------------------------------------------------ quality with the shipped models (after shipping)
+
+@pytest.fixture(scope="module", params=[("keyboard", "flute"), ("flute", "keyboard")],
+                ids=lambda p: f"{p[1]}60-as-{p[0]}")
+def shipped_result(request):
+    from spectrostyle.audio import load_audio
+    from spectrostyle.data import example_path
+
+    style_family, content_family = request.param
+    content = load_audio(example_path(content_family, 60))
+    return style_family, content, transfer(content, None, "fast", model=style_family)
+
+
+@requires_shipped("fast_transformer", "keyboard")
+@requires_shipped("fast_transformer", "flute")
+def test_shipped_fast_keeps_the_content_pitch(shipped_result):
+    from spectrostyle.evaluation import pitch_error_to_note_cents
+
+    _, _, result = shipped_result
+    assert pitch_error_to_note_cents(result.audio, 16_000, 60) <= 50.0
+    assert np.sqrt(np.mean(result.audio ** 2)) > 1e-3
+
+
+@requires_shipped("fast_transformer", "keyboard")
+@requires_shipped("fast_transformer", "flute")
+def test_shipped_fast_moves_towards_its_style(shipped_result):
+    from spectrostyle.audio import load_audio
+    from spectrostyle.data import example_path
+    from spectrostyle.gatys import load_feature_net
+    from spectrostyle.losses import LossWeights, PerceptualLoss
+
+    style_family, content, result = shipped_result
+    loss = PerceptualLoss(load_feature_net("default"), LossWeights(content=0, energy=0, frequency=0))
+    style = Spectrogram.from_audio(load_audio(example_path(style_family, 60))).image[None, None]
+    content_image = result.content.image[None, None]
+    targets = loss.targets(content_image, style)
+    with torch.no_grad():
+        before = float(loss(content_image, targets)["style"])
+        after = float(loss(result.spectrogram.image[None, None], targets)["style"])
+    assert after <= 0.5 * before
