@@ -9,6 +9,9 @@ the one-off model load is reported apart. ``--model`` picks the model of the one
 shipped ``fast_transformer-keyboard`` and ``adain_decoder-default``); ``--untrained`` times untrained networks of
 the default architectures (the speed does not depend on the weights), for use before any model is shipped.
 Targets (issue 5, 2 CPU cores): 4 s note <= 80 ms, 60 s file <= 1.2 s, batch of 64 faster per note than one.
+``--quality`` adds, on content notes at MIDI 65 (not among the training notes): Fast's style loss against what
+Slow (Gatys, default settings) reaches for the same content and style (goal: within 2x) and the pitch kept;
+AdaIN's style distance as alpha goes 0 -> 1 and its alpha-0 reconstruction error against the content image.
 """
 
 from __future__ import annotations
@@ -87,6 +90,62 @@ def spectral_convergence(result, content_audio: np.ndarray, iterations: int) -> 
             f"({float(none):.1f} dB at 0; {float(cold):.1f} dB at {DEFAULT_ITERATIONS} from random phase)")
 
 
+def fast_quality(model: str) -> None:
+    """Fast vs Slow: style term of the same perceptual loss, for both directions of the shipped pair."""
+    from spectrostyle.evaluation import pitch_error_to_note_cents
+    from spectrostyle.gatys import load_feature_net
+    from spectrostyle.losses import LossWeights, PerceptualLoss
+    from spectrostyle.spectrogram import Spectrogram
+
+    loss = PerceptualLoss(load_feature_net("default"), LossWeights(content=0, energy=0, frequency=0))
+    for style_family, content_family in [("keyboard", "flute"), ("flute", "keyboard")]:
+        name = style_family if model in DEFAULT_MODELS.values() else model
+        content = load_audio(example_path(content_family, 65))
+        style_audio = load_audio(example_path(style_family, 60))
+        fast = transfer(content, None, "fast", model=name)
+        slow = transfer(content, style_audio, "gatys")
+        style = Spectrogram.from_audio(style_audio).image[None, None]
+        content_image = fast.content.image[None, None]
+        targets = loss.targets(content_image, style)
+        with torch.no_grad():
+            before, fast_loss, slow_loss = (float(loss(image, targets)["style"]) for image in (
+                content_image, fast.spectrogram.image[None, None], slow.spectrogram.image[None, None]))
+        print(f"  quality {content_family} 65 as {style_family} 60 (model {name}): style loss content {before:.3g}, "
+              f"Fast {fast_loss:.3g}, Slow {slow_loss:.3g} (Fast / Slow {fast_loss / slow_loss:.2f}); f0 error "
+              f"Fast {pitch_error_to_note_cents(fast.audio, 16_000, 65):.1f} cents, "
+              f"Slow {pitch_error_to_note_cents(slow.audio, 16_000, 65):.1f} cents; Fast {fast.seconds:.2f} s, "
+              f"Slow {slow.seconds:.1f} s")
+
+
+def adain_quality(runner: TransferMethod) -> None:
+    """AdaIN: style distance (channel mean/std at relu1_1..relu4_1) against alpha; alpha-0 reconstruction."""
+    from spectrostyle.adain import STYLE_LAYERS, channel_stats
+    from spectrostyle.evaluation import pitch_error_to_note_cents
+
+    encoder = runner.models[0]
+    for content_key, style_key in [(("keyboard", 65), ("flute", 60)), (("flute", 65), ("keyboard", 60))]:
+        content, style_audio = load_audio(example_path(*content_key)), load_audio(example_path(*style_key))
+        distances, results = [], {}
+        for alpha in (0.0, 0.25, 0.5, 0.75, 1.0):
+            runner.options.alpha = alpha
+            results[alpha] = result = transfer(content, style_audio, runner)
+            with torch.no_grad():
+                ours = encoder.extract(result.spectrogram.image[None, None], STYLE_LAYERS)
+                theirs = encoder.extract(result.styles[0].image[None, None], STYLE_LAYERS)
+                distance = 0.0
+                for layer in STYLE_LAYERS:
+                    (m1, s1), (m2, s2) = channel_stats(ours[layer]), channel_stats(theirs[layer])
+                    distance += float(((m1 - m2) ** 2).mean() + ((s1 - s2) ** 2).mean())
+            distances.append(distance)
+        runner.options.alpha = 1.0
+        error = (results[0.0].spectrogram.image - results[0.0].content.image).abs().mean()
+        db_floor = -results[0.0].spectrogram.config.db_floor
+        print(f"  quality {content_key[0]} {content_key[1]} with {style_key[0]} {style_key[1]} style: style distance "
+              f"at alpha 0, .25, .5, .75, 1: {', '.join(f'{d:.3g}' for d in distances)}; alpha 0 reconstruction "
+              f"error {float(error):.4f} mean |pixel| ({float(error) * db_floor:.2f} dB); f0 error at alpha 1 "
+              f"{pitch_error_to_note_cents(results[1.0].audio, 16_000, content_key[1]):.1f} cents")
+
+
 def bench(method: str, model: str, args: argparse.Namespace) -> None:
     cls = method_class(method)
     started = time.perf_counter()
@@ -117,6 +176,11 @@ def bench(method: str, model: str, args: argparse.Namespace) -> None:
         long = np.concatenate([parts[i % 3] for i in range(15)])[: 60 * config.sample_rate]
         long_ms = median_ms(lambda: one(long), max(1, args.repeats // 2))
         print(f"  60 s file end to end: {long_ms:.0f} ms ({60_000 / long_ms:.0f}x real time)")
+    if args.quality:
+        if method == "fast":
+            fast_quality(model)
+        else:
+            adain_quality(runner)
 
 
 def main() -> None:
@@ -129,6 +193,7 @@ def main() -> None:
     parser.add_argument("--untrained", action="store_true", help="Time untrained default-architecture networks.")
     parser.add_argument("--skip-long", action="store_true", help="Skip the 60 s file.")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quality", action="store_true", help="Also the quality figures (runs Slow twice).")
     args = parser.parse_args()
     if args.model is not None and args.method == "both":
         parser.error("--model needs --method fast or --method adain")

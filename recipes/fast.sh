@@ -4,8 +4,8 @@
 # notes of nine families with the shipped audio CNN (`audio_cnn-default`, recipes/classifier.sh) as loss network.
 #   bash recipes/fast.sh [WORK_DIR]        (default WORK_DIR: ./runs)
 # About 13.5 minutes per model on 2 CPU cores: 2000 steps of 4 notes at ~0.38 s (measured), plus loading and the
-# checkpoints. Deterministic. RESUME=1 continues interrupted runs; STEPS=N changes the step count and NO_SHIP=1
-# leaves the package alone (e.g. STEPS=4 NO_SHIP=1 to check the recipe).
+# checkpoints. Deterministic. RESUME=1 continues interrupted runs; STEPS=N changes the step count, STYLES="flute"
+# trains only the named styles, and NO_SHIP=1 leaves the package alone (e.g. STEPS=4 NO_SHIP=1 to check the recipe).
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${1:-$repo_root/runs}"
@@ -17,7 +17,7 @@ steps="${STEPS:-2000}"
 # the classifier recipe's dataset: rendered once, then reused (notes already there are not rendered again)
 "$spectrostyle" --threads 2 dataset render --out "$work/fluidr3-classifier" --families "$families" \
   --pitches 36-96 --pitch-step 3 --velocities 50,127 --quiet
-for style in keyboard flute; do
+for style in ${STYLES:-keyboard flute}; do
   style_wav="$("$python" -c "from spectrostyle.data import example_path; print(example_path('$style', 60))")"
   "$spectrostyle" --threads 2 train fast --style "$style_wav" --data "$work/fluidr3-classifier" \
     --out "$work/fast-$style" --feature-net default --steps "$steps" --batch-size 4 --lr 1e-3 --final-lr 1e-4 \

@@ -15,6 +15,8 @@ for arg in "$@"; do
 done
 
 system_packages=(libfluidsynth3 fluid-soundfont-gm libsndfile1)
+# the browser test drives Debian's Chromium (/usr/bin/chromium) headless; Playwright never downloads a browser
+if [ "$want_dev" -eq 1 ]; then system_packages+=(chromium); fi
 missing=()
 for pkg in "${system_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

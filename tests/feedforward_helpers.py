@@ -40,19 +40,30 @@ def save_tiny_audio_cnn(folder: Path, name: str = "encoder", seed: int = 0) -> P
 def synthetic_dataset(root: Path, notes: int = 6) -> Path:
     """An NSynth-format folder of ``notes`` 1 s harmonic notes: flute-like (few harmonics) and keyboard-like
     (many), at different pitches."""
+    return note_dataset(root, [(("flute", "keyboard")[i % 2], 0, 55 + 3 * i, 100) for i in range(notes)])
+
+
+def note_dataset(root: Path, notes: list[tuple[str, int, int, int]], *, keyboard_decay: float | None = None) -> Path:
+    """An NSynth-format folder of 1 s harmonic notes given as ``(family, instrument number, pitch, velocity)``:
+    flute-like (3 harmonics) or keyboard-like (12; decaying with time constant ``keyboard_decay`` seconds when
+    given), louder with the velocity."""
     (root / "audio").mkdir(parents=True)
     entries = {}
-    for i in range(notes):
-        family = ("flute", "keyboard")[i % 2]
-        pitch = 55 + 3 * i
+    instruments: dict[str, int] = {}
+    for i, (family, number, pitch, velocity) in enumerate(notes):
         f0 = 440.0 * 2 ** ((pitch - 69) / 12)
-        audio = harmonic_note(f0, NOTE_SECONDS, harmonics=3 if family == "flute" else 12)
-        name = f"{family}_acoustic_000-{pitch:03d}-100"
+        audio = harmonic_note(f0, NOTE_SECONDS, harmonics=3 if family == "flute" else 12) * (velocity / 100)
+        if family != "flute" and keyboard_decay is not None:
+            audio = audio * np.exp(-np.arange(len(audio)) / (keyboard_decay * 16_000)).astype(np.float32)
+        instrument = f"{family}_acoustic_{number:03d}"
+        instruments.setdefault(instrument, len(instruments))
+        name = f"{instrument}-{pitch:03d}-{velocity:03d}"
         sf.write(root / "audio" / f"{name}.wav", audio, 16_000, subtype="PCM_16")
-        entries[name] = {"note": i, "note_str": name, "instrument": i % 2, "instrument_str": f"{family}_acoustic_000",
-                         "instrument_family": FAMILIES.index(family), "instrument_family_str": family,
-                         "instrument_source": 0, "instrument_source_str": SOURCES[0], "pitch": pitch,
-                         "velocity": 100, "sample_rate": 16_000, "qualities": [0] * 10, "qualities_str": []}
+        entries[name] = {"note": i, "note_str": name, "instrument": instruments[instrument],
+                         "instrument_str": instrument, "instrument_family": FAMILIES.index(family),
+                         "instrument_family_str": family, "instrument_source": 0,
+                         "instrument_source_str": SOURCES[0], "pitch": pitch, "velocity": velocity,
+                         "sample_rate": 16_000, "qualities": [0] * 10, "qualities_str": []}
     (root / "examples.json").write_text(json.dumps(entries))
     return root
 
@@ -69,3 +80,12 @@ def randomise(model: torch.nn.Module, seed: int = 0, scale: float = 0.1) -> torc
 def notes_audio(count: int, seconds: float = NOTE_SECONDS) -> np.ndarray:
     """``(count, samples)`` different harmonic notes."""
     return np.stack([harmonic_note(200.0 * 2 ** (i / 12), seconds, harmonics=4 + i) for i in range(count)])
+
+
+def gan_dataset(root: Path) -> Path:
+    """Two flute-like and two keyboard-like instruments at pitches 55, 58, 61 and 64 (every 4th, 64, is held out
+    by the GAN trainers), velocities 50 and 100: 32 notes, every flute note with two keyboard notes of the same
+    pitch and velocity."""
+    return note_dataset(root, [(family, number, pitch, velocity) for family in ("flute", "keyboard")
+                               for number in (0, 1) for pitch in (55, 58, 61, 64) for velocity in (50, 100)],
+                        keyboard_decay=0.25)

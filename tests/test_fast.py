@@ -241,15 +241,16 @@ def test_cli_transfer_and_errors(tmp_path, tiny_model, capsys):
 
 
 # ------------------------------------------------------------------ quality with the shipped models (after shipping)
+# Content notes at MIDI 65: the training notes are at 36, 39, ... 96 (and other velocities), so these are unseen.
 
 @pytest.fixture(scope="module", params=[("keyboard", "flute"), ("flute", "keyboard")],
-                ids=lambda p: f"{p[1]}60-as-{p[0]}")
+                ids=lambda p: f"{p[1]}65-as-{p[0]}")
 def shipped_result(request):
     from spectrostyle.audio import load_audio
     from spectrostyle.data import example_path
 
     style_family, content_family = request.param
-    content = load_audio(example_path(content_family, 60))
+    content = load_audio(example_path(content_family, 65))
     return style_family, content, transfer(content, None, "fast", model=style_family)
 
 
@@ -259,24 +260,32 @@ def test_shipped_fast_keeps_the_content_pitch(shipped_result):
     from spectrostyle.evaluation import pitch_error_to_note_cents
 
     _, _, result = shipped_result
-    assert pitch_error_to_note_cents(result.audio, 16_000, 60) <= 50.0
+    assert pitch_error_to_note_cents(result.audio, 16_000, 65) <= 50.0
     assert np.sqrt(np.mean(result.audio ** 2)) > 1e-3
+    assert np.isfinite(result.audio).all() and np.abs(result.audio).max() <= 1.0
 
 
 @requires_shipped("fast_transformer", "keyboard")
 @requires_shipped("fast_transformer", "flute")
-def test_shipped_fast_moves_towards_its_style(shipped_result):
+def test_shipped_fast_style_loss_within_twice_what_slow_reaches(shipped_result):
+    """The issue's goal: the Fast output's style loss is within 2x of the Slow (Gatys) result's for the same
+    content and style, both measured with the same perceptual loss (style term only); and well below the
+    content's own."""
     from spectrostyle.audio import load_audio
     from spectrostyle.data import example_path
     from spectrostyle.gatys import load_feature_net
     from spectrostyle.losses import LossWeights, PerceptualLoss
 
     style_family, content, result = shipped_result
+    style_audio = load_audio(example_path(style_family, 60))
+    slow = transfer(content, style_audio, "gatys")
     loss = PerceptualLoss(load_feature_net("default"), LossWeights(content=0, energy=0, frequency=0))
-    style = Spectrogram.from_audio(load_audio(example_path(style_family, 60))).image[None, None]
+    style = Spectrogram.from_audio(style_audio).image[None, None]
     content_image = result.content.image[None, None]
     targets = loss.targets(content_image, style)
     with torch.no_grad():
         before = float(loss(content_image, targets)["style"])
-        after = float(loss(result.spectrogram.image[None, None], targets)["style"])
-    assert after <= 0.5 * before
+        fast = float(loss(result.spectrogram.image[None, None], targets)["style"])
+        gatys = float(loss(slow.spectrogram.image[None, None], targets)["style"])
+    assert fast <= 2.0 * gatys, (fast, gatys)
+    assert fast <= 0.5 * before, (fast, before)

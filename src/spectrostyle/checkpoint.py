@@ -29,6 +29,8 @@ MODEL_KINDS: dict[str, str] = {
     "random_spectrum_cnn": "spectrostyle.models:RandomSpectrumCNN",
     "fast_transformer": "spectrostyle.fast:TransformNet",
     "adain_decoder": "spectrostyle.adain:AdainDecoder",
+    "cyclegan_generator": "spectrostyle.cyclegan:CycleGANGenerators",
+    "pix2pix_generator": "spectrostyle.pix2pix:UNet",
 }
 FORMAT_VERSION = 1
 

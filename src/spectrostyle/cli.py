@@ -152,12 +152,16 @@ def _name_list(text: str | None) -> tuple[str, ...] | None:
 @click.option("--style-mix", default=None, help="Comma-separated weights of the --style sounds.")
 @click.option("--feature-net", default=None, help="[gatys] shipped audio CNN name, model path, or 'random'.")
 @click.option("--model", default=None,
-              help="[fast] shipped fast_transformer name (its style) or model path; [adain] decoder name or path.")
+              help="[fast] shipped fast_transformer name (its style) or model path; [adain] decoder name or path; "
+                   "[cyclegan, pix2pix] generator name (e.g. flute-keyboard) or path.")
 @click.option("--alpha", type=click.FloatRange(0.0, 1.0), default=None,
               help="[adain] style strength: 0 = the content, 1 = full style (default 1).")
+@click.option("--direction", type=click.Choice(["a2b", "b2a"]), default=None,
+              help="[cyclegan] a2b: the model's domain A to B (flute -> keyboard for flute-keyboard), b2a: back; "
+                   "[pix2pix] a2b only (the default).")
 @click.option("--phase-iterations", type=click.IntRange(0, 10_000), default=None,
               help="Griffin-Lim iterations for the result (default: the method's; 64 for gatys from random "
-                   "phase, 8 for fast and adain from the content's phase).")
+                   "phase, 8 for fast, adain, cyclegan and pix2pix from the content's phase).")
 @click.option("--max-seconds", type=float, default=600.0, show_default=True, help="Refuse longer inputs.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto.")
@@ -288,27 +292,27 @@ def _note_selection(families: str | None, pitches: str | None, velocities: str |
                          max_notes=max_notes, val_notes=val_notes)
 
 
-def _notes_and_loop_options(command):
-    """The options every feed-forward trainer takes: data selection and the training loop."""
-    options = [
+def _data_options() -> list:
+    return [
         click.option("--data", type=click.Path(path_type=Path), required=True, help="NSynth-format dataset folder."),
         click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Run folder."),
-        click.option("--families", default=None, help="Comma-separated families (default: all in --data)."),
-        click.option("--pitches", default=None, help="MIDI pitch range LO-HI (default: all)."),
-        click.option("--velocities", default=None, help="Comma-separated MIDI velocities (default: all)."),
-        click.option("--max-notes", type=click.IntRange(1, 10_000_000), default=None,
-                     help="Train on a seeded random subset of at most this many notes."),
-        click.option("--val-notes", type=click.IntRange(1, 10_000), default=8, show_default=True,
-                     help="Notes held out for the validation loss and the samples."),
+    ]
+
+
+def _loop_option_list(*, batch_size: int = 4, lr: float = 1e-3, final_lr: float = 1e-4, schedule: str = "cosine",
+                      checkpoint_every: int = 100) -> list:
+    """The training loop's options, with a trainer's defaults."""
+    decay = "cosine decay" if schedule == "cosine" else "constant for --decay-start of the steps, then linear"
+    return [
         click.option("--steps", type=click.IntRange(1, 10_000_000), default=1000, show_default=True,
                      help="Optimisation steps."),
-        click.option("--batch-size", type=click.IntRange(1, 4096), default=4, show_default=True,
+        click.option("--batch-size", type=click.IntRange(1, 4096), default=batch_size, show_default=True,
                      help="Notes per step (per process under torchrun)."),
-        click.option("--lr", type=click.FloatRange(1e-7, 10.0), default=1e-3, show_default=True,
-                     help="Learning rate at the start (cosine decay to --final-lr)."),
-        click.option("--final-lr", type=click.FloatRange(0.0, 10.0), default=1e-4, show_default=True),
-        click.option("--checkpoint-every", type=click.IntRange(1, 10_000_000), default=100, show_default=True,
-                     help="Steps between checkpoints, metrics rows and samples."),
+        click.option("--lr", type=click.FloatRange(1e-7, 10.0), default=lr, show_default=True,
+                     help=f"Learning rate at the start ({decay} to --final-lr)."),
+        click.option("--final-lr", type=click.FloatRange(0.0, 10.0), default=final_lr, show_default=True),
+        click.option("--checkpoint-every", type=click.IntRange(1, 10_000_000), default=checkpoint_every,
+                     show_default=True, help="Steps between checkpoints, metrics rows and samples."),
         click.option("--samples", type=click.IntRange(0, 100), default=2, show_default=True,
                      help="Sample spectrograms and sounds written at each checkpoint."),
         click.option("--seed", type=int, default=0, show_default=True),
@@ -316,17 +320,35 @@ def _notes_and_loop_options(command):
         click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint."),
         click.option("--quiet", is_flag=True, help="No progress bars."),
     ]
+
+
+def _with_options(command, options: list):
     for option in reversed(options):
         command = option(command)
     return command
 
 
+def _notes_and_loop_options(command):
+    """The options every feed-forward trainer takes: data selection and the training loop."""
+    return _with_options(command, [
+        *_data_options(),
+        click.option("--families", default=None, help="Comma-separated families (default: all in --data)."),
+        click.option("--pitches", default=None, help="MIDI pitch range LO-HI (default: all)."),
+        click.option("--velocities", default=None, help="Comma-separated MIDI velocities (default: all)."),
+        click.option("--max-notes", type=click.IntRange(1, 10_000_000), default=None,
+                     help="Train on a seeded random subset of at most this many notes."),
+        click.option("--val-notes", type=click.IntRange(1, 10_000), default=8, show_default=True,
+                     help="Notes held out for the validation loss and the samples."),
+        *_loop_option_list(),
+    ])
+
+
 def _loop(steps: int, batch_size: int, lr: float, final_lr: float, checkpoint_every: int, samples: int, seed: int,
-          quiet: bool):
+          quiet: bool, **schedule):
     from spectrostyle.feedforward import LoopOptions
 
     return LoopOptions(steps=steps, batch_size=batch_size, learning_rate=lr, final_learning_rate=final_lr,
-                       checkpoint_every=checkpoint_every, samples=samples, seed=seed, progress=not quiet)
+                       checkpoint_every=checkpoint_every, samples=samples, seed=seed, progress=not quiet, **schedule)
 
 
 @train.command("fast")
@@ -391,6 +413,116 @@ def train_adain_cmd(data: Path, out_dir: Path, families: str | None, pitches: st
                f"model: {out_dir / 'model.json'}")
 
 
+def _gan_options(command):
+    """The options both GAN trainers take: the two domains and their notes, the discriminator, the loop."""
+    return _with_options(command, [
+        *_data_options(),
+        click.option("--domain-a", required=True,
+                     help="Domain A: a family (e.g. flute) or an instrument of --data (e.g. flute_acoustic_001)."),
+        click.option("--domain-b", required=True, help="Domain B, likewise (e.g. keyboard)."),
+        click.option("--pitches", default=None, help="MIDI pitch range LO-HI of both domains (default: all)."),
+        click.option("--velocities", default=None, help="Comma-separated MIDI velocities (default: all)."),
+        click.option("--hold-out-every", type=click.IntRange(2, 1000), default=4, show_default=True,
+                     help="Hold every Nth of the domains' pitches out of training (to measure quality on; the "
+                          "model records them)."),
+        click.option("--val-notes", type=click.IntRange(1, 10_000), default=8, show_default=True,
+                     help="Held-out notes (pairs) per domain for the validation loss and the samples."),
+        click.option("--max-notes", type=click.IntRange(1, 10_000_000), default=None,
+                     help="Train on a seeded random subset of at most this many notes per domain."),
+        click.option("--discriminator-channels", default="16,32,64,128", show_default=True,
+                     help="Widths of the PatchGAN discriminator's levels."),
+        click.option("--crop-frames", type=click.IntRange(32, 1_000_000), default=None,
+                     help="Train on random windows of this many frames (default: whole notes)."),
+        click.option("--decay-start", type=click.FloatRange(0.0, 0.99), default=0.5, show_default=True,
+                     help="Fraction of the steps at --lr before the linear decay to --final-lr."),
+        *_loop_option_list(batch_size=1, lr=2e-4, final_lr=0.0, schedule="linear", checkpoint_every=200),
+    ])
+
+
+def _gan_settings(values: dict) -> dict:
+    """The common fields of a GAN trainer's options from the values of :func:`_gan_options`."""
+    from spectrostyle.gan import DomainSelection
+
+    v = values
+    domains = DomainSelection(domain_a=v["domain_a"], domain_b=v["domain_b"], pitches=_pitch_range(v["pitches"]),
+                              velocities=_parse_int_list(v["velocities"], "--velocities") if v["velocities"] else None,
+                              hold_out_every=v["hold_out_every"], val_notes=v["val_notes"], max_notes=v["max_notes"])
+    loop = _loop(v["steps"], v["batch_size"], v["lr"], v["final_lr"], v["checkpoint_every"], v["samples"], v["seed"],
+                 v["quiet"], schedule="linear", decay_start=v["decay_start"], betas=(0.5, 0.999))
+    return {"data": v["data"], "out": v["out_dir"], "domains": domains, "crop_frames": v["crop_frames"],
+            "discriminator_channels": _parse_int_list(v["discriminator_channels"], "--discriminator-channels"),
+            "loop": loop, "device": v["device"], "resume": v["resume"]}
+
+
+def _echo_gan_report(report: dict, out_dir: Path) -> None:
+    click.echo(f"{report['steps']} steps, validation loss {report['final_val_loss']:.4g}; held out of training: "
+               f"pitches {', '.join(map(str, report['held_out_pitches']))}; model: {out_dir / 'model.json'}")
+
+
+@train.command("cyclegan")
+@_gan_options
+@click.option("--channels", default="16,32,64", show_default=True,
+              help="Widths of the generators' halving levels.")
+@click.option("--residual-blocks", type=click.IntRange(0, 64), default=6, show_default=True)
+@click.option("--cycle-weight", type=click.FloatRange(0.0), default=10.0, show_default=True)
+@click.option("--identity-weight", type=click.FloatRange(0.0), default=0.5, show_default=True,
+              help="Weight of the identity loss as a fraction of --cycle-weight (0: none).")
+@click.option("--pool-size", type=click.IntRange(0, 10_000), default=50, show_default=True,
+              help="Generated images kept to show the discriminators (0: none).")
+def train_cyclegan_cmd(channels: str, residual_blocks: int, cycle_weight: float, identity_weight: float,
+                       pool_size: int, **values: object) -> None:
+    """Train a CycleGAN between --domain-a and --domain-b (unpaired notes of --data)."""
+    from spectrostyle.cyclegan import CycleGANTrainingOptions, train_cyclegan
+
+    options = CycleGANTrainingOptions(**_gan_settings(values), channels=_parse_int_list(channels, "--channels"),
+                                      residual_blocks=residual_blocks, cycle_weight=cycle_weight,
+                                      identity_weight=identity_weight, pool_size=pool_size)
+    _echo_gan_report(train_cyclegan(options), options.out)
+
+
+@train.command("pix2pix")
+@_gan_options
+@click.option("--channels", default="16,32,64,64,64", show_default=True,
+              help="Widths of the U-Net's halving levels.")
+@click.option("--l1-weight", type=click.FloatRange(0.0), default=100.0, show_default=True)
+def train_pix2pix_cmd(channels: str, l1_weight: float, **values: object) -> None:
+    """Train a pix2pix U-Net from --domain-a to --domain-b on notes of the same pitch and velocity in --data."""
+    from spectrostyle.pix2pix import Pix2PixTrainingOptions, train_pix2pix
+
+    options = Pix2PixTrainingOptions(**_gan_settings(values), channels=_parse_int_list(channels, "--channels"),
+                                     l1_weight=l1_weight)
+    _echo_gan_report(train_pix2pix(options), options.out)
+
+
+@cli.command("experiment")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Report folder: report.html, metrics.json, table.md, config.json, the sounds (reused on re-runs).")
+@click.option("--data", type=click.Path(path_type=Path), default=None,
+              help="NSynth-format dataset folder (default: render the notes from FluidR3_GM into OUT/data).")
+@click.option("--pair", nargs=2, default=None, metavar="A B",
+              help="The two sources: families, or instrument names in --data (default: flute keyboard).")
+@click.option("--methods", default=None,
+              help="Comma-separated methods (default: gatys,fast,adain,cyclegan,pix2pix); those without a shipped "
+                   "model are skipped with a warning.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+              help="JSON or TOML file of experiment settings (see spectrostyle.experiment.ExperimentConfig).")
+@click.option("--full", is_flag=True, help="The full-size configuration for NSynth (hours on CPU).")
+@click.option("--seed", type=int, default=None, help="Seed of everything (default 0).")
+@click.option("--device", default=None, help="cpu, cuda, cuda:N or auto (default cpu).")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def experiment_cmd(out_dir: Path, data: Path | None, pair: tuple[str, str] | None, methods: str | None,
+                   config_file: Path | None, full: bool, seed: int | None, device: str | None, quiet: bool) -> None:
+    """The paper's experiment: are the new sounds consistent and distinguishable from both sources?"""
+    from spectrostyle.experiment import build_config, run_experiment
+
+    config = build_config(full=full, config_file=config_file, pair=pair, methods=_name_list(methods), seed=seed,
+                          device=device)
+    metrics = run_experiment(out_dir, config, data=data, progress=not quiet,
+                             notify=lambda message: click.echo(f"spectrostyle: warning: {message}", err=True))
+    click.echo(f"{out_dir / 'report.html'}: {len(metrics['groups']) - 2} groups of new sounds "
+               f"({', '.join(metrics['groups'][2:])}) in {metrics['timings_s']['total'] / 60:.1f} min")
+
+
 @cli.command("classify")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--model", "model_name", default="default", show_default=True,
@@ -410,6 +542,32 @@ def classify_cmd(files: tuple[Path, ...], model_name: str, top: int) -> None:
         ranked = classify(image, model, top_k=top)[0]
         others = ", ".join(f"{name} {p:.2f}" for name, p in ranked)
         click.echo(f"{path}\t{ranked[0][0]}\t{others}")
+
+
+@cli.command("app")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to serve on (loopback: this machine only; 0.0.0.0: every network).")
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
+@click.option("--max-seconds", type=click.FloatRange(0.1, 3600.0), default=60.0, show_default=True,
+              help="Refuse uploads longer than this.")
+@click.option("--max-mb", type=click.FloatRange(0.01, 1000.0), default=20.0, show_default=True,
+              help="Refuse uploads bigger than this many megabytes.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the default browser.")
+@click.pass_context
+def app_cmd(ctx: click.Context, host: str, port: int, max_seconds: float, max_mb: float, open_browser: bool) -> None:
+    """Serve the web app: two sounds in, a blend out (needs the app extra: pip install 'spectrostyle[app]')."""
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        from spectrostyle.errors import InputError
+
+        raise InputError("the web app needs Gradio: pip install 'spectrostyle[app]' "
+                         "(bash scripts/setup.sh installs it)") from None
+    from spectrostyle.app import Limits, launch
+
+    threads = ctx.parent.params.get("threads") if ctx.parent is not None else None
+    launch(host, port, limits=Limits(max_seconds=max_seconds, max_mb=max_mb), threads=threads,
+           open_browser=open_browser, announce=click.echo)
 
 
 @cli.command("models")

@@ -11,7 +11,6 @@ pitch and timing unless the style asks otherwise; its output is clamped into [0,
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,24 +20,22 @@ from torch import Tensor, nn
 
 from spectrostyle.errors import InputError
 from spectrostyle.feedforward import (
-    FEEDFORWARD_PHASE_ITERATIONS,
     LoopOptions,
+    NetworkMethod,
+    NetworkOptions,
     NoteSelection,
     Sample,
-    check_tiling,
     describe_options,
     finish_run,
     fit,
     load_training_notes,
     model_record,
     pad_to_multiple,
-    run_tiled,
 )
 from spectrostyle.losses import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, LossWeights, PerceptualLoss
 from spectrostyle.models import SpectrogramModel
 from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
 from spectrostyle.training import Distributed, resolve_device, seed_everything
-from spectrostyle.transfer import TransferMethod
 
 
 @dataclass(frozen=True)
@@ -148,64 +145,20 @@ class TransformNet(SpectrogramModel):
 # ------------------------------------------------------------------------------------------------- method
 
 
-class FastMethod(TransferMethod):
+class FastMethod(NetworkMethod):
     """Feed-forward style transfer with a network trained for one style (its ``model`` names the style)."""
 
     name = "fast"
-    needs_style = False
-    phase_init = "content"
-    phase_iterations = FEEDFORWARD_PHASE_ITERATIONS
+    model_kind = TransformNet.kind
 
     @dataclass
-    class Options:
+    class Options(NetworkOptions):
         model: str = "keyboard"  # shipped fast_transformer name (the style it was trained for) or a model path
-        tile_frames: int = 256  # the training length: 4 s notes
-        tile_overlap: int = 32
-        batch_size: int = 1  # tiles per network pass (one runs fastest per tile on CPU: it stays in cache)
-        seed: int = 0
-        device: str = "cpu"
 
-        def __post_init__(self) -> None:
-            check_tiling(self.tile_frames, self.tile_overlap)
-            if self.batch_size < 1:
-                raise InputError(f"batch_size must be >= 1, got {self.batch_size}")
-
-    def __init__(self, options: Options | None = None):
-        super().__init__(options)
-        self.device = resolve_device(self.options.device)
-        self._model: TransformNet | None = None
-
-    @property
-    def model(self) -> TransformNet:
-        """The transformation network (loaded on first use)."""
-        if self._model is None:
-            from spectrostyle.registry import load_named_model
-
-            model = load_named_model(self.options.model, TransformNet.kind, device=self.device)
-            self._model = model.to(memory_format=torch.channels_last)  # ~2x faster convolutions on CPU
-        return self._model
-
-    @property
-    def spectrogram_config(self) -> SpectrogramConfig:
-        return self.model.spectrogram
-
-    def stylise(self, content: Spectrogram, styles: Sequence[Spectrogram], *, progress: bool = False
-                ) -> tuple[Tensor, dict[str, list[float]]]:
-        self.spectrogram_config.require_same(content.config, "content")
-        image = self.stylise_batch(content.image.to(self.device, torch.float32)[None, None], styles)
-        return image[0, 0].cpu(), {}
-
-    def stylise_batch(self, images: Tensor, styles: Sequence[Any] = ()) -> Tensor:
-        """``(B, 1, F, T)`` content images -> ``(B, 1, F, T)`` results, in tiles (see :func:`run_tiled`)."""
-        if len(styles):
-            style = self.model.metadata.get("style", {}).get("file", "its training style")
-            raise InputError(f"a fast model carries its style (model '{self.options.model}' was trained on {style}); "
-                             "give no style sound, or choose another --model")
-        o = self.options
-        self.model.check_input(images)
-        with torch.inference_mode():
-            return run_tiled(self.model, images.to(self.device, torch.float32), tile_frames=o.tile_frames,
-                             tile_overlap=o.tile_overlap, batch_size=o.batch_size)
+    def style_refusal(self) -> str:
+        style = self.model.metadata.get("style", {}).get("file", "its training style")
+        return (f"a fast model carries its style (model '{self.options.model}' was trained on {style}); "
+                "give no style sound, or choose another --model")
 
 
 # ---------------------------------------------------------------------------------------------- training

@@ -1,4 +1,4 @@
-"""What the feed-forward methods (Fast, AdaIN; later CycleGAN and pix2pix) share.
+"""What the feed-forward methods (Fast, AdaIN, CycleGAN, pix2pix) share.
 
 - Inference: :func:`run_tiled` runs a network over images of any length in overlapping tiles of the training
   length (so instance statistics and memory are those of training), several tiles per pass, and cross-fades
@@ -6,10 +6,14 @@
 - Training: :func:`load_training_notes` (a filtered, seeded selection of a dataset's notes as cached images,
   with a few held out for validation and samples) and :func:`fit`, a step-based loop with the features of
   every trainer here: checkpoints every N steps with an exact ``--resume`` (per-epoch orders and per-step
-  generators are derived from the seed, so a resumed run matches an uninterrupted one), a metrics CSV, sample
-  spectrograms and audio written as it goes, tqdm progress, and torchrun/DDP (each rank trains on its shard).
+  generators are derived from the seed, so a resumed run matches an uninterrupted one), a metrics CSV and its
+  loss curves, sample spectrograms and audio written as it goes, tqdm progress, and torchrun/DDP (each rank
+  trains on its shard).
 
-A trainer supplies a :class:`TrainingTask`: the trainable model, its loss terms, and how to make samples.
+A trainer supplies a :class:`TrainingTask`: the trainable model, its loss terms, and how to make samples. The
+GAN trainers put generators and discriminators in one module whose loss terms are arranged so that one backward
+pass gives each network its own gradients (see :mod:`spectrostyle.gan`), keep state besides the weights (image
+pools: :meth:`TrainingTask.state_dict`), and draw their training pairs in :meth:`TrainingNotes.train_batch`.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import torch
@@ -39,12 +43,15 @@ from spectrostyle.training import (
     epoch_generator,
     load_checkpoint,
     prepare_out_dir,
+    resolve_device,
     save_checkpoint,
     seed_everything,
     shard,
 )
+from spectrostyle.transfer import TransferMethod
 
 SAMPLE_PHASE_ITERATIONS = 32
+SCHEDULES = ("cosine", "linear")
 # Griffin-Lim iterations for feed-forward results, warm-started from the content's phase (chosen by measuring
 # spectral convergence against iterations: benchmarks/bench_fast.py)
 FEEDFORWARD_PHASE_ITERATIONS = 8
@@ -101,6 +108,79 @@ def run_tiled(network: Callable[[Tensor], Tensor], images: Tensor, *, tile_frame
     return torch.stack(blended).to(images.device)
 
 
+@dataclass
+class NetworkOptions:
+    """Settings of a :class:`NetworkMethod`: the model, how content is tiled, seed and device."""
+
+    model: str = ""  # shipped model name or a model path
+    tile_frames: int = 256  # the training length: 4 s notes
+    tile_overlap: int = 32
+    batch_size: int = 1  # tiles per network pass (one runs fastest per tile on CPU: it stays in cache)
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        check_tiling(self.tile_frames, self.tile_overlap)
+        if self.batch_size < 1:
+            raise InputError(f"batch_size must be >= 1, got {self.batch_size}")
+
+
+class NetworkMethod(TransferMethod):
+    """A method that runs one trained network over the content, in tiles (see :func:`run_tiled`): the shipped
+    model of ``model_kind`` named by ``options.model`` (or a model path), loaded on first use. The network is the
+    style: style sounds are refused (:meth:`style_refusal` says why)."""
+
+    model_kind: ClassVar[str] = ""
+    needs_style = False
+    phase_init = "content"
+    phase_iterations = FEEDFORWARD_PHASE_ITERATIONS
+    Options = NetworkOptions
+
+    def __init__(self, options: Any = None):
+        super().__init__(options)
+        self.device = resolve_device(self.options.device)
+        self._model: nn.Module | None = None
+
+    @property
+    def model(self) -> nn.Module:
+        """The network (loaded on first use)."""
+        if self._model is None:
+            from spectrostyle.registry import load_named_model
+
+            model = load_named_model(self.options.model, self.model_kind, device=self.device)
+            self._model = model.to(memory_format=torch.channels_last)  # ~2x faster convolutions on CPU
+        return self._model
+
+    @property
+    def spectrogram_config(self) -> SpectrogramConfig:
+        return self.model.spectrogram
+
+    def network(self) -> Callable[[Tensor], Tensor]:
+        """What runs on each tile ``(b, 1, F, t) -> (b, 1, F, t)``: the model itself by default."""
+        return self.model
+
+    def style_refusal(self) -> str:
+        """The message when a style sound is given."""
+        return f"method '{self.name}' takes no style sound: its model is the style"
+
+    def stylise(self, content: Spectrogram, styles: Sequence[Spectrogram], *, progress: bool = False
+                ) -> tuple[Tensor, dict[str, list[float]]]:
+        self.spectrogram_config.require_same(content.config, "content")
+        image = self.stylise_batch(content.image.to(self.device, torch.float32)[None, None], styles)
+        return image[0, 0].cpu(), {}
+
+    def stylise_batch(self, images: Tensor, styles: Sequence[Any] = ()) -> Tensor:
+        """``(B, 1, F, T)`` content images -> ``(B, 1, F, T)`` results, in tiles (see :func:`run_tiled`)."""
+        if len(styles):
+            raise InputError(self.style_refusal())
+        o = self.options
+        self.model.check_input(images)
+        network = self.network()
+        with torch.inference_mode():
+            return run_tiled(network, images.to(self.device, torch.float32), tile_frames=o.tile_frames,
+                             tile_overlap=o.tile_overlap, batch_size=o.batch_size)
+
+
 # ------------------------------------------------------------------------------------------------ training
 
 
@@ -129,6 +209,11 @@ class TrainingNotes:
     val_names: list[str]
     val_paths: list[Path]
     description: str
+
+    def train_batch(self, indices: Sequence[int], generator: torch.Generator) -> Tensor:
+        """The training batch ``(b, C, F, T)`` (float16, CPU) for ``indices`` of ``train``; ``generator`` is the
+        step's (subclasses draw from it, e.g. the partner of each note). Here: the notes themselves."""
+        return self.train[list(indices)]
 
 
 def load_training_notes(data: Path, selection: NoteSelection, config: SpectrogramConfig, *, seed: int = 0,
@@ -167,8 +252,10 @@ def load_training_notes(data: Path, selection: NoteSelection, config: Spectrogra
 @dataclass
 class LoopOptions:
     """Settings of :func:`fit`. ``batch_size`` is per process; the learning rate falls from ``learning_rate`` to
-    ``final_learning_rate`` along a cosine over ``steps``; a checkpoint, a metrics row and samples are written
-    every ``checkpoint_every`` steps and at the end."""
+    ``final_learning_rate`` along a cosine over ``steps`` (``schedule="cosine"``), or stays at ``learning_rate``
+    for the first ``decay_start`` of the steps and then falls linearly (``"linear"``, CycleGAN's schedule); Adam
+    with ``betas``; a checkpoint, a metrics row and samples are written every ``checkpoint_every`` steps and at
+    the end."""
 
     steps: int = 1000
     batch_size: int = 4
@@ -178,6 +265,9 @@ class LoopOptions:
     samples: int = 2
     seed: int = 0
     progress: bool = True
+    schedule: str = "cosine"
+    decay_start: float = 0.5
+    betas: tuple[float, float] = (0.9, 0.999)
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "checkpoint_every"):
@@ -185,11 +275,20 @@ class LoopOptions:
                 raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.learning_rate <= 0 or self.final_learning_rate < 0:
             raise InputError("learning rates must be positive")
+        if self.schedule not in SCHEDULES:
+            raise InputError(f"schedule must be one of {', '.join(SCHEDULES)}, got '{self.schedule}'")
+        if not 0.0 <= self.decay_start < 1.0:
+            raise InputError(f"decay_start must be in [0, 1), got {self.decay_start}")
+        if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
+            raise InputError(f"betas must be two numbers in [0, 1), got {self.betas}")
 
     def learning_rate_at(self, step: int) -> float:
-        progress = step / max(1, self.steps - 1)
+        progress = min(1.0, step / max(1, self.steps - 1))
+        if self.schedule == "linear":
+            decay = max(0.0, progress - self.decay_start) / (1.0 - self.decay_start)
+            return self.learning_rate + (self.final_learning_rate - self.learning_rate) * decay
         return self.final_learning_rate + 0.5 * (self.learning_rate - self.final_learning_rate) * (
-            1 + math.cos(math.pi * min(1.0, progress)))
+            1 + math.cos(math.pi * progress))
 
 
 @dataclass
@@ -218,6 +317,9 @@ class TrainingTask(Protocol):
 
     def fingerprint(self) -> dict[str, Any]:
         """What a run's checkpoint must agree with to be resumed (architecture, style, loss weights)."""
+
+    # Optional: ``state_dict() -> dict`` and ``load_state_dict(dict)`` of what the task keeps besides the model's
+    # weights (tensors, numbers), saved in every checkpoint, one per process (e.g. CycleGAN's image pools).
 
 
 @dataclass
@@ -276,8 +378,8 @@ def fit(task: TrainingTask, notes: TrainingNotes, out_dir: Path, loop: LoopOptio
     """Train ``task.model`` on ``notes.train`` for ``loop.steps`` steps (see the module docstring).
 
     Writes to ``out_dir``: ``checkpoint.pt`` (resume state), ``metrics.csv`` (a row per checkpoint: train terms
-    averaged since the last row and over ranks, validation terms on ``notes.val``), ``samples/``. The model is
-    left in eval mode with the last step's weights.
+    averaged since the last row and over ranks, validation terms on ``notes.val``) and ``metrics.png`` (its loss
+    curves), ``samples/``. The model is left in eval mode with the last step's weights.
     """
     dist_ctx = dist_ctx or Distributed()
     if dist_ctx.is_main:
@@ -287,7 +389,8 @@ def fit(task: TrainingTask, notes: TrainingNotes, out_dir: Path, loop: LoopOptio
     model = task.model.to(device, memory_format=torch.channels_last)  # faster convolutions on CPU
     model.train()
     wrapped = dist_ctx.wrap(model, device)
-    optimiser = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=loop.learning_rate)
+    optimiser = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=loop.learning_rate,
+                                 betas=tuple(loop.betas))
     fields = ["step", "epoch", "train_total", *[f"train_{n}" for n in task.term_names], "val_total",
               *[f"val_{n}" for n in task.term_names], "learning_rate", "seconds_per_step"]
     metrics = MetricsLog(out_dir / "metrics.csv", fields, key="step")
@@ -301,6 +404,8 @@ def fit(task: TrainingTask, notes: TrainingNotes, out_dir: Path, loop: LoopOptio
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
         step = int(state["step"])
+        if state.get("task") is not None:  # one per process of the run
+            task.load_state_dict(state["task"][min(dist_ctx.rank, len(state["task"]) - 1)])
         if dist_ctx.is_main:
             metrics.truncate_after(step)
     per_rank = len(shard(list(range(len(notes.train))), dist_ctx))
@@ -324,7 +429,8 @@ def fit(task: TrainingTask, notes: TrainingNotes, out_dir: Path, loop: LoopOptio
         generator = torch.Generator().manual_seed(loop.seed * 1_000_003 + step * 7_919 + dist_ctx.rank)
         for group in optimiser.param_groups:
             group["lr"] = loop.learning_rate_at(step)
-        content = notes.train[indices].to(device, torch.float32).contiguous(memory_format=torch.channels_last)
+        content = notes.train_batch(indices, generator).to(device, torch.float32).contiguous(
+            memory_format=torch.channels_last)
         terms = task.losses(wrapped, content, generator)
         per_note = torch.stack([terms[name] for name in task.term_names])  # (terms, B)
         objective = per_note.sum(0).mean()
@@ -343,6 +449,7 @@ def fit(task: TrainingTask, notes: TrainingNotes, out_dir: Path, loop: LoopOptio
         seconds_per_step = (time.perf_counter() - interval_started) / steps_in_interval
         totals = dist_ctx.sum(torch.cat([sums, torch.tensor([float(counted)])]))
         means = (totals[:-1] / totals[-1]).tolist()
+        task_states = dist_ctx.gather(task.state_dict()) if hasattr(task, "state_dict") else None
         if dist_ctx.is_main:
             val = _mean_terms(task, notes.val, device, loop.batch_size, loop.seed)
             val_total = val["total"]
@@ -352,6 +459,7 @@ def fit(task: TrainingTask, notes: TrainingNotes, out_dir: Path, loop: LoopOptio
                                    "learning_rate": loop.learning_rate_at(step - 1),
                                    "seconds_per_step": seconds_per_step}
             metrics.append(row)
+            plot_metrics(metrics.rows(), task.term_names, out_dir / "metrics.png", method)
             if loop.samples:
                 model.eval()
                 with torch.no_grad():
@@ -359,7 +467,7 @@ def fit(task: TrainingTask, notes: TrainingNotes, out_dir: Path, loop: LoopOptio
                 model.train()
                 write_samples(samples, notes, config, out_dir / "samples", step, method)
             save_checkpoint(out_dir, {"model": model.state_dict(), "optimiser": optimiser.state_dict(), "step": step,
-                                      "fingerprint": fingerprint})
+                                      "fingerprint": fingerprint, "task": task_states})
             if loop.progress:
                 tqdm.write(f"step {step}/{loop.steps}: train loss {means[-1]:.4g} | validation {val_total:.4g} | "
                            f"{seconds_per_step:.2f} s/step")
@@ -372,6 +480,34 @@ def fit(task: TrainingTask, notes: TrainingNotes, out_dir: Path, loop: LoopOptio
     model.eval()
     return FitSummary(steps=step, final_val_total=val_total, seconds_per_step=seconds_per_step,
                       rows=metrics.rows() if dist_ctx.is_main else [])
+
+
+def plot_metrics(rows: Sequence[dict[str, str]], term_names: Sequence[str], path: Path, method: str) -> Path:
+    """Loss curves of a ``metrics.csv``: each training term (solid) and its validation value (dashed) against
+    the step, on a log scale, written atomically as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    steps = [int(row["step"]) for row in rows]
+    figure, axis = plt.subplots(figsize=(8, 4.5))
+    for k, name in enumerate(term_names):
+        train = [abs(float(row[f"train_{name}"])) for row in rows]
+        if not any(train):
+            continue  # a term switched off
+        colour = f"C{k % 10}"
+        axis.plot(steps, train, color=colour, label=name, marker="." if len(rows) < 30 else None)
+        axis.plot(steps, [abs(float(row[f"val_{name}"])) for row in rows], color=colour, linestyle="--")
+    axis.set_yscale("log")
+    axis.set_xlabel("step")
+    axis.set_title(f"{method}: training (solid) and validation (dashed) loss terms")
+    axis.legend(fontsize=8, ncol=2)
+    figure.tight_layout()
+    with atomic_output(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=90)
+    plt.close(figure)
+    return path
 
 
 def finish_run(model: nn.Module, out_dir: Path, metadata: dict[str, Any], report: dict[str, Any],

@@ -101,6 +101,15 @@ class Distributed:
         dist.all_reduce(values, op=dist.ReduceOp.SUM)
         return values
 
+    def gather(self, value: Any) -> list[Any] | None:
+        """Every rank's ``value`` (any picklable object), in rank order, on the main process; None elsewhere.
+        Every rank must call it."""
+        if not self.enabled:
+            return [value]
+        values: list[Any] | None = [None] * self.world_size if self.is_main else None
+        dist.gather_object(value, values, dst=0)
+        return values
+
     def barrier(self) -> None:
         if self.enabled:
             dist.barrier()

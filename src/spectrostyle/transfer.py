@@ -34,6 +34,8 @@ METHODS: dict[str, str] = {
     "gatys": "spectrostyle.gatys:GatysMethod",
     "fast": "spectrostyle.fast:FastMethod",
     "adain": "spectrostyle.adain:AdainMethod",
+    "cyclegan": "spectrostyle.cyclegan:CycleGANMethod",
+    "pix2pix": "spectrostyle.pix2pix:Pix2PixMethod",
 }
 OUTPUT_PEAK = 0.98  # result audio is never louder than this (scaled down if needed)
 PHASE_INITS = ("content", "random")

@@ -1,0 +1,108 @@
+"""Translation methods (CycleGAN, pix2pix): speed and quality of the shipped ``flute-keyboard`` models.
+
+Usage: python benchmarks/bench_gan.py [--threads 2] [--method cyclegan|pix2pix|both] [--data DIR]
+                                      [--f0-notes 16] [--repeats 5]
+Speed: end to end on a 4 s note (spectrogram, generator, 8 Griffin-Lim iterations from the content's phase, peak
+limiting), as a multiple of real time; the one-off model load apart. Goal (issue 6): >= 50x real time on 2 CPU
+cores.
+Quality, on the notes of the pitches each model held out of training (read from ``--data``, the FluidR3 dataset
+the recipes trained on, default ./runs/fluidr3-classifier; rendered into a temporary folder when absent): the
+fraction of outputs the shipped audio CNN classifies as the target family (goal >= 80 %, each direction), the
+median f0 error against the input note (pYIN, first ``--f0-notes`` notes; goal <= 50 cents), and for CycleGAN
+the spectral convergence of the cycle reconstruction G_ba(G_ab(x)) (and back) against x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from spectrostyle.audio import load_audio
+from spectrostyle.data import example_path
+from spectrostyle.gan import (
+    cycle_convergence_db,
+    family_of,
+    held_out_examples,
+    render_held_out,
+    translation_quality,
+)
+from spectrostyle.registry import load_named_model
+from spectrostyle.spectrogram import Spectrogram
+from spectrostyle.transfer import make_options, method_class, transfer
+
+KINDS = {"cyclegan": "cyclegan_generator", "pix2pix": "pix2pix_generator"}
+MODEL = "flute-keyboard"
+
+
+def speed(method_name: str, direction: str, repeats: int) -> tuple[float, float]:
+    """(median seconds per 4 s note end to end, seconds to load the model)."""
+    options = make_options(method_name, model=MODEL, direction=direction)
+    method = method_class(method_name)(options)
+    started = time.perf_counter()
+    _ = method.model
+    load_seconds = time.perf_counter() - started
+    audio = load_audio(example_path("flute" if direction == "a2b" else "keyboard", 60))
+    transfer(audio, None, method)  # warm-up
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        transfer(audio, None, method)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), load_seconds
+
+
+def quality(method_name: str, data: Path, f0_notes: int) -> None:
+    metadata = load_named_model(MODEL, KINDS[method_name]).metadata
+    directions = list(metadata["directions"])
+    print(f"  held-out pitches {metadata['held_out_pitches']}; {metadata.get('steps')} training steps")
+    for direction in directions:
+        source, target = ("domain_a", "domain_b") if direction == "a2b" else ("domain_b", "domain_a")
+        notes = held_out_examples(metadata, data, metadata[source])
+        target_family = family_of(metadata[target], held_out_examples(metadata, data, metadata[target]))
+        method = method_class(method_name)(make_options(method_name, model=MODEL, direction=direction))
+        result = translation_quality(method, notes, target_family, f0_notes=f0_notes)
+        wrong = sorted({r["classified_as"] for r in result.notes if r["classified_as"] != target_family})
+        print(f"  {direction} ({metadata['directions'][direction]}): {len(notes)} notes; classified as "
+              f"{target_family}: {100 * result.classified_as_target:.1f} % (goal >= 80 %; others: "
+              f"{', '.join(wrong) or 'none'}); median f0 error {result.median_f0_error_cents:.1f} cents over "
+              f"{min(f0_notes, len(notes))} notes (goal <= 50)")
+        if method_name == "cyclegan":
+            images = torch.stack([Spectrogram.from_audio(load_audio(e.audio_path)).image for e in notes])[:, None]
+            convergence = cycle_convergence_db(method.model, images, direction)
+            print(f"    cycle reconstruction spectral convergence: median {float(convergence.median()):.1f} dB "
+                  f"(range {float(convergence.min()):.1f} .. {float(convergence.max()):.1f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--method", choices=["cyclegan", "pix2pix", "both"], default="both")
+    parser.add_argument("--data", type=Path, default=Path("runs/fluidr3-classifier"))
+    parser.add_argument("--f0-notes", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {args.threads} threads")
+    methods = ["cyclegan", "pix2pix"] if args.method == "both" else [args.method]
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in methods:
+            metadata = load_named_model(MODEL, KINDS[name]).metadata
+            data = args.data
+            if not (data / "examples.json").exists():
+                data = render_held_out(metadata, Path(scratch) / name)
+                print(f"{args.data} not found: rendered the held-out notes into a temporary folder")
+            print(f"{name} ({KINDS[name]}-{MODEL}):")
+            for direction in metadata["directions"]:
+                seconds, load_seconds = speed(name, direction, args.repeats)
+                print(f"  speed {direction}: {1000 * seconds:.0f} ms per 4 s note end to end = "
+                      f"{4.0 / seconds:.0f}x real time (goal >= 50x); model load {1000 * load_seconds:.0f} ms")
+            quality(name, data, args.f0_notes)
+
+
+if __name__ == "__main__":
+    main()
