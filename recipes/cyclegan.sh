@@ -6,14 +6,14 @@
 #   bash recipes/cyclegan.sh [WORK_DIR]    (default WORK_DIR: ./runs)
 # Generators: widths 16,32,64, 6 residual blocks; discriminators 16..128; whole 4 s notes, one per step; Adam 2e-4
 # (beta1 0.5), constant for half the steps then linearly to 0. Deterministic. RESUME=1 continues an interrupted
-# run; STEPS=N changes the step count (default 6000); NO_SHIP=1 leaves the package alone (e.g. STEPS=4 NO_SHIP=1
+# run; STEPS=N changes the step count (default 2000); NO_SHIP=1 leaves the package alone (e.g. STEPS=4 NO_SHIP=1
 # to check the recipe). Full size for a GPU: see the docstring of src/spectrostyle/cyclegan.py.
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${1:-$repo_root/runs}"
 spectrostyle="$repo_root/.venv/bin/spectrostyle"
 families=bass,brass,flute,guitar,keyboard,mallet,organ,reed,string
-steps="${STEPS:-6000}"
+steps="${STEPS:-2000}"
 
 # the classifier recipe's dataset: rendered once, then reused (notes already there are not rendered again)
 "$spectrostyle" --threads 2 dataset render --out "$work/fluidr3-classifier" --families "$families" \

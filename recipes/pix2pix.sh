@@ -6,14 +6,14 @@
 #   bash recipes/pix2pix.sh [WORK_DIR]    (default WORK_DIR: ./runs)
 # U-Net widths 16,32,64,64,64; discriminator 16..128 on (A, B) pairs; L1 weight 100; whole notes, one pair per
 # step; Adam 2e-4 (beta1 0.5), constant for half the steps then linearly to 0. Deterministic. RESUME=1 continues
-# an interrupted run; STEPS=N changes the step count (default 3000); NO_SHIP=1 leaves the package alone (e.g. STEPS=4 NO_SHIP=1
-# to check the recipe). Full size for a GPU: see the docstring of src/spectrostyle/pix2pix.py.
+# an interrupted run; STEPS=N changes the step count (default 1200); NO_SHIP=1 leaves the package alone (e.g.
+# STEPS=4 NO_SHIP=1 to check the recipe). Full size for a GPU: see the docstring of src/spectrostyle/pix2pix.py.
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${1:-$repo_root/runs}"
 spectrostyle="$repo_root/.venv/bin/spectrostyle"
 families=bass,brass,flute,guitar,keyboard,mallet,organ,reed,string
-steps="${STEPS:-3000}"
+steps="${STEPS:-1200}"
 
 # the classifier recipe's dataset: rendered once, then reused (notes already there are not rendered again)
 "$spectrostyle" --threads 2 dataset render --out "$work/fluidr3-classifier" --families "$families" \
