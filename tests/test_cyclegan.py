@@ -222,7 +222,8 @@ def test_method_directions_and_refusals(tiny_model):
     assert a2b.settings["phase_init"] == "content"
     with torch.no_grad():  # the method's image is the a2b generator's
         expected = load_model(tiny_model)(a2b.content.image[None, None], "a2b")[0, 0]
-    torch.testing.assert_close(a2b.spectrogram.image, expected, atol=1e-4, rtol=0)  # channels-last rounds apart
+    # channels-last convolutions round apart (up to 3.3e-4 seen on a loaded machine); a2b and b2a differ by far more
+    torch.testing.assert_close(a2b.spectrogram.image, expected, atol=2e-3, rtol=0)
     with pytest.raises(InputError, match="direction must be one of a2b, b2a"):
         make_options("cyclegan", model=tiny_model, direction="up")
     with pytest.raises(InputError, match="translates between its domains \\(flute and keyboard\\)"):
