@@ -3,7 +3,8 @@
 # features (`audio_cnn-default`, recipes/classifier.sh; the decoder records its SHA-256 and fits no other), trained
 # on the FluidR3 notes of nine families, each with a random other note as style.
 #   bash recipes/adain.sh [WORK_DIR]       (default WORK_DIR: ./runs)
-# About 13.5 minutes on 2 CPU cores: 1700 steps of 4 notes at ~0.44 s (measured), plus loading and checkpoints.
+# About 15 minutes on 2 CPU cores: 1700 steps of 4 notes at 0.44-0.51 s (measured), plus loading and checkpoints
+# (20.7 min measured on 2026-11-29 with other jobs sharing the cores).
 # Deterministic. RESUME=1 continues an interrupted run; STEPS=N changes the step count and NO_SHIP=1 leaves the
 # package alone (e.g. STEPS=4 NO_SHIP=1 to check the recipe).
 set -euo pipefail
