@@ -5,7 +5,8 @@
 # (69, 81, 93) is held out of training, to measure quality on (tests/test_pix2pix.py, benchmarks/bench_gan.py).
 #   bash recipes/pix2pix.sh [WORK_DIR]    (default WORK_DIR: ./runs)
 # U-Net widths 16,32,64,64,64; discriminator 16..128 on (A, B) pairs; L1 weight 100; whole notes, one pair per
-# step; Adam 2e-4 (beta1 0.5), constant for half the steps then linearly to 0. Deterministic. RESUME=1 continues
+# step; Adam 2e-4 (beta1 0.5), constant for half the steps then linearly to 0. 6 minutes measured on 2 CPU cores
+# (2026-11-29: 0.13-0.17 s per step alone). Deterministic. RESUME=1 continues
 # an interrupted run; STEPS=N changes the step count (default 1200); NO_SHIP=1 leaves the package alone (e.g.
 # STEPS=4 NO_SHIP=1 to check the recipe). Full size for a GPU: see the docstring of src/spectrostyle/pix2pix.py.
 set -euo pipefail
