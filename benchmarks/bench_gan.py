@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from spectrostyle.audio import load_audio
+from spectrostyle.classifier import classify
 from spectrostyle.data import example_path
 from spectrostyle.gan import (
     cycle_convergence_db,
@@ -58,6 +59,7 @@ def speed(method_name: str, direction: str, repeats: int) -> tuple[float, float]
 
 def quality(method_name: str, data: Path, f0_notes: int) -> None:
     metadata = load_named_model(MODEL, KINDS[method_name]).metadata
+    classifier = load_named_model("default", "audio_cnn")
     directions = list(metadata["directions"])
     print(f"  held-out pitches {metadata['held_out_pitches']}; {metadata.get('steps')} training steps")
     for direction in directions:
@@ -71,8 +73,10 @@ def quality(method_name: str, data: Path, f0_notes: int) -> None:
               f"{target_family}: {100 * result.classified_as_target:.1f} % (goal >= 80 %; others: "
               f"{', '.join(wrong) or 'none'}); median f0 error {result.median_f0_error_cents:.1f} cents over "
               f"{min(f0_notes, len(notes))} notes (goal <= 50)")
+        images = torch.stack([Spectrogram.from_audio(load_audio(e.audio_path)).image for e in notes])[:, None]
+        inputs_as_target = sum(top[0][0] == target_family for top in classify(images, classifier, top_k=1))
+        print(f"    the inputs themselves: {inputs_as_target} of {len(notes)} classified as {target_family}")
         if method_name == "cyclegan":
-            images = torch.stack([Spectrogram.from_audio(load_audio(e.audio_path)).image for e in notes])[:, None]
             convergence = cycle_convergence_db(method.model, images, direction)
             print(f"    cycle reconstruction spectral convergence: median {float(convergence.median()):.1f} dB "
                   f"(range {float(convergence.min()):.1f} .. {float(convergence.max()):.1f})")

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from spectrostyle.registry import is_shipped
+
 
 @pytest.fixture
 def rng() -> np.random.Generator:
@@ -31,13 +33,6 @@ def note_wav(tmp_path, note):
     path = tmp_path / "note.wav"
     sf.write(path, note, 16_000, subtype="PCM_16")
     return path
-
-
-def is_shipped(kind: str, name: str) -> bool:
-    """Whether the package ships the model ``kind-name`` (its recipe has been run and the weights committed)."""
-    from spectrostyle.registry import shipped_models
-
-    return any(m.kind == kind and m.name == name for m in shipped_models())
 
 
 def requires_shipped(kind: str, name: str) -> pytest.MarkDecorator:

@@ -57,6 +57,11 @@ def shipped_models(folder: Path | None = None) -> list[ShippedModel]:
     return sorted(models, key=lambda m: (m.kind, m.name))
 
 
+def is_shipped(kind: str, name: str) -> bool:
+    """Whether the package ships the model ``kind-name`` (its recipe has been run and the weights committed)."""
+    return any(m.kind == kind and m.name == name for m in shipped_models())
+
+
 def resolve_model(name_or_path: str | os.PathLike, kind: str) -> Path:
     """Path of a model given a shipped name (for ``kind``) or a file path."""
     text = str(name_or_path)
