@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from spectrostyle.phase import griffin_lim, spectral_convergence_db
+from spectrostyle.phase import OverlapAdd, griffin_lim, spectral_convergence_db
 from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig, magnitude
 from tests.conftest import harmonic_note
 
@@ -68,3 +68,33 @@ def test_warm_start_from_the_true_phase_needs_few_iterations(note):
     assert warm < -40 and warm < cold - 20
     with pytest.raises(ValueError, match="init phase has shape"):
         griffin_lim(mag, CONFIG, init=phase[:, :10])
+
+
+@pytest.mark.parametrize("n_fft, hop, window, frames", [(1024, 256, "hann", 251), (512, 128, "hamming", 7),
+                                                         (256, 128, "hann", 40), (256, 32, "blackman", 3)])
+def test_overlap_add_equals_torch_istft(n_fft, hop, window, frames):
+    config = SpectrogramConfig(n_fft=n_fft, hop_length=hop, window=window)
+    generator = torch.Generator().manual_seed(0)
+    spec = torch.randn(3, n_fft // 2 + 1, frames, dtype=torch.complex64, generator=generator)
+    expected = torch.istft(spec, n_fft, hop, window=config.window_tensor(), length=config.padded_samples(frames))
+    inverse = OverlapAdd(config, frames)
+    assert inverse.usable
+    got = inverse(spec)
+    assert got.shape == expected.shape == (3, (frames - 1) * hop)
+    torch.testing.assert_close(got, expected, atol=1e-5 * float(expected.abs().max()), rtol=0)
+
+
+def test_overlap_add_steps_aside_when_the_hop_does_not_divide_n_fft():
+    config = SpectrogramConfig(n_fft=1000, hop_length=300)
+    assert not OverlapAdd(config, 10).usable
+    mag = torch.rand(config.n_freq, 10)  # griffin_lim falls back to torch.istft: still the right length
+    assert griffin_lim(mag, config, n_iter=3).shape == (9 * 300,)
+
+
+def test_griffin_lim_is_batched_and_seeded(note):
+    mag = magnitude(torch.from_numpy(note), CONFIG)
+    batch = griffin_lim(torch.stack([mag, 0.5 * mag]), CONFIG, n_iter=8)
+    single = griffin_lim(mag, CONFIG, n_iter=8)
+    assert batch.shape == (2, single.shape[-1])
+    torch.testing.assert_close(batch[0], single, atol=1e-4 * float(single.abs().max()), rtol=0)
+    torch.testing.assert_close(griffin_lim(mag, CONFIG, n_iter=8), single, atol=0, rtol=0)

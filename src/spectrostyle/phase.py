@@ -1,7 +1,10 @@
 """Phase reconstruction: fast Griffin-Lim with momentum (Perraudin, Balazs & Sondergaard 2013), in torch.
 
 Written by hand rather than taken from librosa: librosa's ``griffinlim`` is numpy-only (no batches on a
-GPU, no torch tensors from the networks) and costs about 4x more per iteration here than torch's STFT.
+GPU, no torch tensors from the networks) and costs about 4x more per iteration here than torch's STFT. The inverse
+STFT inside the loop is an overlap-add with the window envelope computed once (:class:`OverlapAdd`), not
+``torch.istft``, which recomputes the envelope on every call: 2.5x faster for a 4 s note on 2 cores (measured
+170 -> 67 ms for 64 iterations), with the same result to float rounding.
 """
 
 from __future__ import annotations
@@ -13,6 +16,42 @@ from spectrostyle.spectrogram import SpectrogramConfig, add_nyquist, full_scale_
 
 DEFAULT_ITERATIONS = 64
 DEFAULT_MOMENTUM = 0.99
+
+
+class OverlapAdd:
+    """Inverse centred STFT for a fixed config and frame count, with the squared-window envelope computed once.
+
+    Equals ``torch.istft(spec, n_fft, hop, window, center=True, length=config.padded_samples(frames))`` to float
+    rounding. ``usable`` is False when it cannot stand in for ``torch.istft`` (``n_fft`` not a multiple of the hop,
+    or an envelope too small to divide by): use ``torch.istft`` then.
+    """
+
+    def __init__(self, config: SpectrogramConfig, num_frames: int, device: torch.device | str | None = None):
+        self.n_fft, self.hop, self.frames = config.n_fft, config.hop_length, num_frames
+        self.window = config.window_tensor(device=device)
+        self.overlap = self.n_fft // self.hop
+        self.start, self.length = self.n_fft // 2, config.padded_samples(num_frames)
+        self.usable = self.n_fft % self.hop == 0
+        if self.usable:
+            envelope = self._overlap_add((self.window ** 2).expand(1, num_frames, self.n_fft))[0]
+            envelope = envelope[self.start: self.start + self.length]
+            self.usable = bool(envelope.min() > 1e-11)
+            self.inverse_envelope = 1.0 / envelope
+
+    def _overlap_add(self, frames: Tensor) -> Tensor:
+        """``(B, frames, n_fft)`` -> ``(B, n_fft + hop * (frames - 1))``: each frame added in at ``k * hop``."""
+        batch = frames.shape[0]
+        pieces = frames.reshape(batch, self.frames, self.overlap, self.hop)
+        out = frames.new_zeros(batch, self.frames + self.overlap - 1, self.hop)
+        for k in range(self.overlap):
+            out[:, k: k + self.frames] += pieces[:, :, k]
+        return out.reshape(batch, -1)
+
+    def __call__(self, spec: Tensor) -> Tensor:
+        """``(B, n_fft // 2 + 1, frames)`` complex -> ``(B, padded_samples(frames))`` audio."""
+        frames = torch.fft.irfft(spec.transpose(-1, -2), n=self.n_fft, dim=-1) * self.window
+        audio = self._overlap_add(frames)[:, self.start: self.start + self.length]
+        return audio * self.inverse_envelope
 
 
 def griffin_lim(
@@ -55,15 +94,22 @@ def griffin_lim(
         spec = torch.polar(target, angles.reshape(target.shape))
         window = config.window_tensor(device=target.device)
         length = config.padded_samples(n_frames)
+        overlap_add = OverlapAdd(config, n_frames, device=target.device)
+
+        def inverse(values: Tensor) -> Tensor:
+            if overlap_add.usable:
+                return overlap_add(values)
+            return torch.istft(values, config.n_fft, config.hop_length, window=window, length=length)
+
         previous = torch.zeros_like(spec)
+        # projected + momentum * (projected - previous), divided by (1 + momentum): only its phase is kept
+        keep_previous = -momentum / (1.0 + momentum)
         for _ in range(n_iter):
-            audio = torch.istft(spec, config.n_fft, config.hop_length, window=window, length=length)
-            projected = torch.stft(audio, config.n_fft, config.hop_length, window=window,
+            projected = torch.stft(inverse(spec), config.n_fft, config.hop_length, window=window,
                                    pad_mode="constant", return_complex=True)
-            accelerated = projected + momentum * (projected - previous)
+            spec = torch.add(projected, previous, alpha=keep_previous).sgn_().mul_(target)
             previous = projected
-            spec = target * accelerated / accelerated.abs().clamp_min(1e-12)
-        audio = torch.istft(spec, config.n_fft, config.hop_length, window=window, length=length)
+        audio = inverse(spec)
         if num_samples is not None:
             audio = audio[..., :num_samples]
         return audio.reshape(*batch_shape, audio.shape[-1])
