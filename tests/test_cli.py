@@ -12,6 +12,7 @@ import soundfile as sf
 from PIL import Image
 
 from spectrostyle.cli import main
+from tests.conftest import requires_shipped
 
 
 def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -95,6 +96,17 @@ def test_demo_writes_the_page(tmp_path):
     for name in ("flute_60.png", "flute_60_rebuilt.wav", "gatys_flute_as_keyboard.wav",
                  "gatys_keyboard_as_flute.png"):
         assert (tmp_path / "out" / name).stat().st_size > 1000
+
+
+@requires_shipped("pix2pix_generator", "flute-keyboard")
+@requires_shipped("cyclegan_generator", "flute-keyboard")
+def test_demo_uses_pix2pix_one_way_and_cyclegan_both_ways():
+    from spectrostyle.demo import DEMO_METHODS
+
+    methods = {m.method: m for m in DEMO_METHODS}
+    assert methods["pix2pix"].settings("flute", "keyboard") == {"model": "flute-keyboard", "direction": "a2b"}
+    assert methods["pix2pix"].settings("keyboard", "flute") is None
+    assert methods["cyclegan"].settings("keyboard", "flute") == {"model": "flute-keyboard", "direction": "b2a"}
 
 
 def test_models_lists_the_shipped_classifier(capsys):

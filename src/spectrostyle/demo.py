@@ -15,7 +15,7 @@ from spectrostyle.audio import atomic_output, load_audio, save_audio
 from spectrostyle.data import example_path
 from spectrostyle.phase import spectral_convergence_db
 from spectrostyle.png import save_png
-from spectrostyle.registry import shipped_models
+from spectrostyle.registry import is_shipped
 from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
 from spectrostyle.transfer import transfer
 
@@ -34,22 +34,22 @@ class DemoMethod:
     uses_style: bool = True
 
 
-def _shipped(kind: str, name: str) -> bool:
-    return any(m.kind == kind and m.name == name for m in shipped_models())
-
-
 def _fast_settings(content_family: str, style_family: str) -> dict | None:
-    return {"model": style_family} if _shipped("fast_transformer", style_family) else None
+    return {"model": style_family} if is_shipped("fast_transformer", style_family) else None
 
 
 def _adain_settings(content_family: str, style_family: str) -> dict | None:
-    return {"alpha": 1.0} if _shipped("adain_decoder", "default") else None
+    return {"alpha": 1.0} if is_shipped("adain_decoder", "default") else None
 
 
-def _gan_settings(kind: str) -> Callable[[str, str], dict | None]:
+def _gan_settings(kind: str, both_ways: bool) -> Callable[[str, str], dict | None]:
+    """A model ``A-B`` turns A into B (``a2b``); a CycleGAN (``both_ways``) also B into A (``b2a``)."""
     def settings(content_family: str, style_family: str) -> dict | None:
-        for direction, (a, b) in (("a2b", (content_family, style_family)), ("b2a", (style_family, content_family))):
-            if _shipped(kind, f"{a}-{b}"):
+        directions = [("a2b", (content_family, style_family))]
+        if both_ways:
+            directions.append(("b2a", (style_family, content_family)))
+        for direction, (a, b) in directions:
+            if is_shipped(kind, f"{a}-{b}"):
                 return {"model": f"{a}-{b}", "direction": direction}
         return None
 
@@ -63,7 +63,7 @@ DEMO_METHODS = (
                "frequency constraints of Verma & Smith.", lambda content, style: {}),
     DemoMethod("fast", "Fast: feed-forward style transfer (Johnson et al.)",
                "One forward pass of a transformation network trained for one style note (the shipped 'keyboard' "
-               "and 'flute' models) over many content notes, with the same perceptual loss as Slow.",
+               "model) over many content notes, with the same perceptual loss as Slow.",
                _fast_settings, uses_style=False),
     DemoMethod("adain", "AdaIN: arbitrary style in one pass (alpha 1)",
                "The content's audio-CNN features take the style's channel means and deviations (adaptive instance "
@@ -71,11 +71,11 @@ DEMO_METHODS = (
                _adain_settings),
     DemoMethod("cyclegan", "CycleGAN: flute <-> keyboard translation",
                "Generators trained without paired notes to turn one instrument's spectrograms into the other's; the "
-               "style note is not used, the model is the style.", _gan_settings("cyclegan_generator"),
+               "style note is not used, the model is the style.", _gan_settings("cyclegan_generator", both_ways=True),
                uses_style=False),
     DemoMethod("pix2pix", "pix2pix: flute -> keyboard translation",
                "A U-Net trained on pairs of notes of the same pitch and velocity (flute to keyboard).",
-               _gan_settings("pix2pix_generator"), uses_style=False),
+               _gan_settings("pix2pix_generator", both_ways=False), uses_style=False),
 )
 
 
