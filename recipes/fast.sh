@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Recipe for the Fast (Johnson) models `fast_transformer-keyboard` (shipped) and `fast_transformer-flute` (not
-# shipped: after 1000 and 2000 steps it put 76% and 74% of its output's power above 4 kHz, and a run with a 5x
-# lower style weight looked the same at step 800, its content loss flat near 1.1): one transformation
+# shipped: after 1000 and 2000 steps it put 76% and 74% of its output's power above 4 kHz; with --style-weight 100
+# (30x lower) that falls to 0.5% but it adds a 110 Hz tone to keyboard 65, a 291-cent pitch error): one transformation
 # network per style note (the shipped examples keyboard 60 and flute 60), trained over the FluidR3 notes of nine
 # families with the shipped audio CNN (`audio_cnn-default`, recipes/classifier.sh) as loss network. Check a model
 # with `pytest tests/test_fast.py -k shipped` before committing it.
