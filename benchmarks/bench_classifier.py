@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from spectrostyle.classifier import classify, note_images
+from spectrostyle.classifier import DEFAULT_FAMILIES, classify, note_images
 from spectrostyle.data import NSynthIndex
 from spectrostyle.evaluation import bootstrap_ci
 from spectrostyle.registry import load_named_model
 
-RECIPE_RENDER = {"families": ("bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ", "reed", "string"),
-                 "pitches": (36, 96), "pitch_step": 3, "velocities": (50, 127)}
+# what recipes/classifier.sh renders
+RECIPE_RENDER = {"families": DEFAULT_FAMILIES, "pitches": (36, 96), "pitch_step": 3, "velocities": (50, 127)}
 
 
 def held_out_notes(data: Path, instruments: list[str]) -> list:

@@ -86,8 +86,12 @@ def test_overlap_add_equals_torch_istft(n_fft, hop, window, frames):
 
 def test_overlap_add_steps_aside_when_the_hop_does_not_divide_n_fft():
     config = SpectrogramConfig(n_fft=1000, hop_length=300)
-    assert not OverlapAdd(config, 10).usable
-    mag = torch.rand(config.n_freq, 10)  # griffin_lim falls back to torch.istft: still the right length
+    inverse = OverlapAdd(config, 10)
+    assert not inverse.usable
+    spec = torch.randn(2, config.n_fft // 2 + 1, 10, dtype=torch.complex64, generator=torch.Generator().manual_seed(0))
+    expected = torch.istft(spec, 1000, 300, window=config.window_tensor(), length=config.padded_samples(10))
+    torch.testing.assert_close(inverse(spec), expected, atol=0, rtol=0)  # it is torch.istft then
+    mag = torch.rand(config.n_freq, 10)  # and griffin_lim gets the right length through it
     assert griffin_lim(mag, config, n_iter=3).shape == (9 * 300,)
 
 

@@ -22,8 +22,8 @@ class OverlapAdd:
     """Inverse centred STFT for a fixed config and frame count, with the squared-window envelope computed once.
 
     Equals ``torch.istft(spec, n_fft, hop, window, center=True, length=config.padded_samples(frames))`` to float
-    rounding. ``usable`` is False when it cannot stand in for ``torch.istft`` (``n_fft`` not a multiple of the hop,
-    or an envelope too small to divide by): use ``torch.istft`` then.
+    rounding. ``usable`` is False when the overlap-add cannot stand in for ``torch.istft`` (``n_fft`` not a
+    multiple of the hop, or an envelope too small to divide by); calls then go to ``torch.istft``.
     """
 
     def __init__(self, config: SpectrogramConfig, num_frames: int, device: torch.device | str | None = None):
@@ -49,6 +49,8 @@ class OverlapAdd:
 
     def __call__(self, spec: Tensor) -> Tensor:
         """``(B, n_fft // 2 + 1, frames)`` complex -> ``(B, padded_samples(frames))`` audio."""
+        if not self.usable:
+            return torch.istft(spec, self.n_fft, self.hop, window=self.window, length=self.length)
         frames = torch.fft.irfft(spec.transpose(-1, -2), n=self.n_fft, dim=-1) * self.window
         audio = self._overlap_add(frames)[:, self.start: self.start + self.length]
         return audio * self.inverse_envelope
@@ -92,20 +94,12 @@ def griffin_lim(
         batch_shape, (n_bins, n_frames) = target.shape[:-2], target.shape[-2:]
         target = target.reshape(-1, n_bins, n_frames)
         spec = torch.polar(target, angles.reshape(target.shape))
-        window = config.window_tensor(device=target.device)
-        length = config.padded_samples(n_frames)
-        overlap_add = OverlapAdd(config, n_frames, device=target.device)
-
-        def inverse(values: Tensor) -> Tensor:
-            if overlap_add.usable:
-                return overlap_add(values)
-            return torch.istft(values, config.n_fft, config.hop_length, window=window, length=length)
-
+        inverse = OverlapAdd(config, n_frames, device=target.device)
         previous = torch.zeros_like(spec)
         # projected + momentum * (projected - previous), divided by (1 + momentum): only its phase is kept
         keep_previous = -momentum / (1.0 + momentum)
         for _ in range(n_iter):
-            projected = torch.stft(inverse(spec), config.n_fft, config.hop_length, window=window,
+            projected = torch.stft(inverse(spec), config.n_fft, config.hop_length, window=inverse.window,
                                    pad_mode="constant", return_complex=True)
             spec = torch.add(projected, previous, alpha=keep_previous).sgn_().mul_(target)
             previous = projected
