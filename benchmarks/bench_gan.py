@@ -9,7 +9,8 @@ Quality, on the notes of the pitches each model held out of training (read from 
 the recipes trained on, default ./runs/fluidr3-classifier; rendered into a temporary folder when absent): the
 fraction of outputs the shipped audio CNN classifies as the target family (goal >= 80 %, each direction), the
 median f0 error against the input note (pYIN, first ``--f0-notes`` notes; goal <= 50 cents), and for CycleGAN
-the spectral convergence of the cycle reconstruction G_ba(G_ab(x)) (and back) against x.
+the spectral convergence of the cycle reconstruction G_ba(G_ab(x)) (and back) against x. For reference, the same
+classifier on the inputs and on the real notes of the target domain at those pitches (its own ceiling).
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ def speed(method_name: str, direction: str, repeats: int) -> tuple[float, float]
     return statistics.median(times), load_seconds
 
 
+def note_images(notes: list) -> torch.Tensor:
+    """Spectrogram images ``(N, 1, F, T)`` of NSynth examples."""
+    return torch.stack([Spectrogram.from_audio(load_audio(e.audio_path)).image for e in notes])[:, None]
+
+
 def quality(method_name: str, data: Path, f0_notes: int) -> None:
     metadata = load_named_model(MODEL, KINDS[method_name]).metadata
     classifier = load_named_model("default", "audio_cnn")
@@ -73,9 +79,14 @@ def quality(method_name: str, data: Path, f0_notes: int) -> None:
               f"{target_family}: {100 * result.classified_as_target:.1f} % (goal >= 80 %; others: "
               f"{', '.join(wrong) or 'none'}); median f0 error {result.median_f0_error_cents:.1f} cents over "
               f"{min(f0_notes, len(notes))} notes (goal <= 50)")
-        images = torch.stack([Spectrogram.from_audio(load_audio(e.audio_path)).image for e in notes])[:, None]
+        images = note_images(notes)
         inputs_as_target = sum(top[0][0] == target_family for top in classify(images, classifier, top_k=1))
         print(f"    the inputs themselves: {inputs_as_target} of {len(notes)} classified as {target_family}")
+        targets = held_out_examples(metadata, data, metadata[target])
+        real_as_target = sum(top[0][0] == target_family for top in classify(note_images(targets), classifier,
+                                                                            top_k=1))
+        print(f"    real {metadata[target]} notes at these pitches (the classifier's own ceiling): {real_as_target} "
+              f"of {len(targets)} = {100 * real_as_target / len(targets):.1f} % classified as {target_family}")
         if method_name == "cyclegan":
             convergence = cycle_convergence_db(method.model, images, direction)
             print(f"    cycle reconstruction spectral convergence: median {float(convergence.median()):.1f} dB "

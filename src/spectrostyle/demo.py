@@ -73,8 +73,9 @@ DEMO_METHODS = (
                "Generators trained without paired notes to turn one instrument's spectrograms into the other's; the "
                "style note is not used, the model is the style.", _gan_settings("cyclegan_generator", both_ways=True),
                uses_style=False),
-    DemoMethod("pix2pix", "pix2pix: flute -> keyboard translation",
-               "A U-Net trained on pairs of notes of the same pitch and velocity (flute to keyboard).",
+    DemoMethod("pix2pix", "pix2pix: flute -> piano translation",
+               "A U-Net trained on pairs of notes of the same pitch and velocity (the FluidR3 flutes to its acoustic "
+               "grand piano).",
                _gan_settings("pix2pix_generator", both_ways=False), uses_style=False),
 )
 
