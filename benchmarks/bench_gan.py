@@ -10,7 +10,7 @@ the recipes trained on, default ./runs/fluidr3-classifier; rendered into a tempo
 fraction of outputs the shipped audio CNN classifies as the target family (goal >= 80 %, each direction), the
 median f0 error against the input note (pYIN, first ``--f0-notes`` notes; goal <= 50 cents), and for CycleGAN
 the spectral convergence of the cycle reconstruction G_ba(G_ab(x)) (and back) against x. For reference, the same
-classifier on the inputs and on the real notes of the target domain at those pitches (its own ceiling).
+classifier on the inputs and on the real notes of the target domain at those pitches.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def quality(method_name: str, data: Path, f0_notes: int) -> None:
         targets = held_out_examples(metadata, data, metadata[target])
         real_as_target = sum(top[0][0] == target_family for top in classify(note_images(targets), classifier,
                                                                             top_k=1))
-        print(f"    real {metadata[target]} notes at these pitches (the classifier's own ceiling): {real_as_target} "
+        print(f"    real {metadata[target]} notes at these pitches (for reference): {real_as_target} "
               f"of {len(targets)} = {100 * real_as_target / len(targets):.1f} % classified as {target_family}")
         if method_name == "cyclegan":
             convergence = cycle_convergence_db(method.model, images, direction)

@@ -362,9 +362,9 @@ def shipped_quality(tmp_path_factory):
     return qualities
 
 
-B2A_SHORT = pytest.mark.xfail(strict=True, reason="goal not met by the CPU-sized recipe (2000 steps): measured "
-                              "2026-11-29, 29 of 44 (66%) keyboard notes of the held-out pitches come out classified "
-                              "as flute; a2b passes")
+B2A_SHORT = pytest.mark.xfail(strict=True, reason="goal not met by the CPU-sized recipe (4000 steps): measured "
+                              "2026-11-29, 32 of 44 (72.7%) keyboard notes of the held-out pitches come out classified "
+                              "as flute (2000 steps: 29); a2b passes (94.1%)")
 
 
 @requires_shipped("cyclegan_generator", "flute-keyboard")
@@ -378,8 +378,8 @@ def test_shipped_cyclegan_outputs_classified_as_the_target_family(shipped_qualit
 @requires_shipped("cyclegan_generator", "flute-keyboard")
 @pytest.mark.parametrize("direction", ["a2b", "b2a"])
 def test_shipped_cyclegan_moves_most_outputs_to_the_target_family(shipped_quality, direction):
-    """What the shipped model does reach in both directions: more than half of the outputs are heard as the target
-    family, and the pitch is kept."""
+    """What the shipped model does reach in both directions: at least 60% of the outputs are heard as the target
+    family (the inputs themselves: none), and the pitch is kept."""
     quality = shipped_quality[direction]
-    assert quality.classified_as_target > 0.5, quality.notes
+    assert quality.classified_as_target >= 0.6, quality.notes
     assert quality.median_f0_error_cents <= 50.0, quality.notes
