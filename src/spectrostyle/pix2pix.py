@@ -1,7 +1,9 @@
 """pix2pix (Isola et al. 2017): paired instrument-to-instrument translation, the conditional GAN the paper's
 first author also tried. A U-Net generator turns a domain-A note's spectrogram into the domain-B note of the same
 pitch and velocity (NSynth-style data renders every instrument at the same pitches and velocities, so the pairs
-are exact); a PatchGAN discriminator judges (A note, B note) pairs. Losses: least-squares adversarial + L1 to
+are exact when domain B is one instrument; with a whole family as B, each A note has several partners and the L1
+term pulls towards their average, which is why the shipped model targets one keyboard program); a PatchGAN
+discriminator judges (A note, B note) pairs. Losses: least-squares adversarial + L1 to
 the target (weight 100); Adam (2e-4, beta1 0.5), constant for half the steps, then linearly to 0. One direction
 only (a2b).
 
