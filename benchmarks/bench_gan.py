@@ -1,16 +1,17 @@
 """Translation methods (CycleGAN, pix2pix): speed and quality of the shipped ``flute-keyboard`` models.
 
 Usage: python benchmarks/bench_gan.py [--threads 2] [--method cyclegan|pix2pix|both] [--data DIR]
-                                      [--f0-notes 16] [--repeats 5]
+                                      [--f0-notes 100] [--repeats 5]
 Speed: end to end on a 4 s note (spectrogram, generator, 8 Griffin-Lim iterations from the content's phase, peak
 limiting), as a multiple of real time; the one-off model load apart. Goal (issue 6): >= 50x real time on 2 CPU
 cores.
 Quality, on the notes of the pitches each model held out of training (read from ``--data``, the FluidR3 dataset
 the recipes trained on, default ./runs/fluidr3-classifier; rendered into a temporary folder when absent): the
 fraction of outputs the shipped audio CNN classifies as the target family (goal >= 80 %, each direction), the
-median f0 error against the input note (pYIN, first ``--f0-notes`` notes; goal <= 50 cents), and for CycleGAN
-the spectral convergence of the cycle reconstruction G_ba(G_ab(x)) (and back) against x. For reference, the same
-classifier on the inputs and on the real notes of the target domain at those pitches.
+median f0 error against the input note and how many outputs are more than 50 cents off (pYIN, first
+``--f0-notes`` notes: all of them by default; goal <= 50 cents), and for CycleGAN the spectral convergence of the
+cycle reconstruction G_ba(G_ab(x)) (and back) against x. For reference, the same classifier on the inputs and on
+the real notes of the target domain at those pitches.
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ def quality(method_name: str, data: Path, f0_notes: int) -> None:
               f"{target_family}: {100 * result.classified_as_target:.1f} % (goal >= 80 %; others: "
               f"{', '.join(wrong) or 'none'}); median f0 error {result.median_f0_error_cents:.1f} cents over "
               f"{min(f0_notes, len(notes))} notes (goal <= 50)")
+        off = [r for r in result.notes if "f0_error_cents" in r and not r["f0_error_cents"] <= 50.0]
+        print(f"    more than 50 cents off (or unvoiced): {len(off)} of {min(f0_notes, len(notes))}"
+              + (f" (pitches {', '.join(str(r['pitch']) for r in off)})" if off else ""))
         images = note_images(notes)
         inputs_as_target = sum(top[0][0] == target_family for top in classify(images, classifier, top_k=1))
         print(f"    the inputs themselves: {inputs_as_target} of {len(notes)} classified as {target_family}")
@@ -98,7 +102,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--method", choices=["cyclegan", "pix2pix", "both"], default="both")
     parser.add_argument("--data", type=Path, default=Path("runs/fluidr3-classifier"))
-    parser.add_argument("--f0-notes", type=int, default=16)
+    parser.add_argument("--f0-notes", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

@@ -358,13 +358,14 @@ def shipped_quality(tmp_path_factory):
         notes = held_out_examples(metadata, data, metadata[source])
         method = CycleGANMethod(make_options("cyclegan", model="flute-keyboard", direction=direction))
         target_family = family_of(metadata[target], held_out_examples(metadata, data, metadata[target]))
-        qualities[direction] = translation_quality(method, notes, target_family, f0_notes=8)
+        qualities[direction] = translation_quality(method, notes, target_family)  # f0 of every note
     return qualities
 
 
-B2A_SHORT = pytest.mark.xfail(strict=True, reason="goal not met by the CPU-sized recipe (4000 steps): measured "
-                              "2026-11-29, 32 of 44 (72.7%) keyboard notes of the held-out pitches come out classified "
-                              "as flute (2000 steps: 29); a2b passes (94.1%)")
+B2A_SHORT = pytest.mark.xfail(strict=True, reason="goal not met by the CPU-sized recipe (2000 steps): measured "
+                              "2026-11-29, 29 of 44 (66%) keyboard notes of the held-out pitches come out classified "
+                              "as flute; a2b passes (85%). A 4000-step model reached 73% but lost the pitch of a2b "
+                              "notes (recipes/cyclegan.sh)")
 
 
 @requires_shipped("cyclegan_generator", "flute-keyboard")
@@ -383,3 +384,13 @@ def test_shipped_cyclegan_moves_most_outputs_to_the_target_family(shipped_qualit
     quality = shipped_quality[direction]
     assert quality.classified_as_target >= 0.6, quality.notes
     assert quality.median_f0_error_cents <= 50.0, quality.notes
+
+
+@requires_shipped("cyclegan_generator", "flute-keyboard")
+@pytest.mark.parametrize("direction", ["a2b", "b2a"])
+def test_shipped_cyclegan_keeps_the_pitch_of_nearly_every_note(shipped_quality, direction):
+    """Not only the median: at most 5% of the outputs more than 50 cents off their input's pitch (the shipped model:
+    none of 34 / 44; a 4000-step model that lost 8 of 34 a2b notes, by 220-1200 cents, was not shipped)."""
+    errors = [record["f0_error_cents"] for record in shipped_quality[direction].notes]
+    off = [record for record in shipped_quality[direction].notes if not record["f0_error_cents"] <= 50.0]
+    assert len(errors) == len(shipped_quality[direction].notes) and len(off) <= 0.05 * len(errors), off
