@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 from spectrostyle.audio import load_audio
-from spectrostyle.classifier import classify
+from spectrostyle.classifier import classify, note_images
 from spectrostyle.data import example_path
 from spectrostyle.gan import (
     cycle_convergence_db,
@@ -35,7 +35,6 @@ from spectrostyle.gan import (
     translation_quality,
 )
 from spectrostyle.registry import load_named_model
-from spectrostyle.spectrogram import Spectrogram
 from spectrostyle.transfer import make_options, method_class, transfer
 
 KINDS = {"cyclegan": "cyclegan_generator", "pix2pix": "pix2pix_generator"}
@@ -59,11 +58,6 @@ def speed(method_name: str, direction: str, repeats: int) -> tuple[float, float]
     return statistics.median(times), load_seconds
 
 
-def note_images(notes: list) -> torch.Tensor:
-    """Spectrogram images ``(N, 1, F, T)`` of NSynth examples."""
-    return torch.stack([Spectrogram.from_audio(load_audio(e.audio_path)).image for e in notes])[:, None]
-
-
 def quality(method_name: str, data: Path, f0_notes: int) -> None:
     metadata = load_named_model(MODEL, KINDS[method_name]).metadata
     classifier = load_named_model("default", "audio_cnn")
@@ -80,15 +74,16 @@ def quality(method_name: str, data: Path, f0_notes: int) -> None:
               f"{target_family}: {100 * result.classified_as_target:.1f} % (goal >= 80 %; others: "
               f"{', '.join(wrong) or 'none'}); median f0 error {result.median_f0_error_cents:.1f} cents over "
               f"{min(f0_notes, len(notes))} notes (goal <= 50)")
-        off = [r for r in result.notes if "f0_error_cents" in r and not r["f0_error_cents"] <= 50.0]
+        off = result.off_pitch()
         print(f"    more than 50 cents off (or unvoiced): {len(off)} of {min(f0_notes, len(notes))}"
               + (f" (pitches {', '.join(str(r['pitch']) for r in off)})" if off else ""))
-        images = note_images(notes)
+        config = method.spectrogram_config
+        images = note_images([e.audio_path for e in notes], config).float()
         inputs_as_target = sum(top[0][0] == target_family for top in classify(images, classifier, top_k=1))
         print(f"    the inputs themselves: {inputs_as_target} of {len(notes)} classified as {target_family}")
         targets = held_out_examples(metadata, data, metadata[target])
-        real_as_target = sum(top[0][0] == target_family for top in classify(note_images(targets), classifier,
-                                                                            top_k=1))
+        target_images = note_images([e.audio_path for e in targets], config)
+        real_as_target = sum(top[0][0] == target_family for top in classify(target_images, classifier, top_k=1))
         print(f"    real {metadata[target]} notes at these pitches (for reference): {real_as_target} "
               f"of {len(targets)} = {100 * real_as_target / len(targets):.1f} % classified as {target_family}")
         if method_name == "cyclegan":

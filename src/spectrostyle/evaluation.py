@@ -10,6 +10,7 @@ import numpy as np
 
 PYIN_FMIN = 40.0  # Hz, below the lowest bass notes rendered (MIDI 28 = 41 Hz)
 PYIN_FMAX = 2100.0  # Hz, above the highest flute notes rendered (MIDI 96 = 2093 Hz)
+PITCH_OFF_CENTS = 50.0  # a sound further than a quarter tone from its content note (or unvoiced) lost the pitch
 
 
 def f0_track(audio: np.ndarray, sample_rate: int, *, fmin: float = PYIN_FMIN, fmax: float = PYIN_FMAX,

@@ -78,7 +78,6 @@ DIRECTIONS = ("a2b", "b2a")
 DEFAULT_METHODS = ("gatys", "fast", "adain", "cyclegan", "pix2pix")
 FEATURE_POOLINGS = ("mean_std", "time_mean")
 PITCH_SEARCH_SEMITONES = 14.0  # pYIN looks this far either side of the content note
-PITCH_OFF_CENTS = 50.0  # a sound further than a quarter tone from its content note (or unvoiced) lost the pitch
 
 
 # ------------------------------------------------------------------------------------ methods: A -> B and back
@@ -867,6 +866,8 @@ def _median(values: Sequence[float | None]) -> float | None:
 def _summarise(groups: Sequence[str], sounds: Sequence[Sound], position: dict[str, np.ndarray],
                classification: dict[str, Any], silhouette: dict[str, Any], made: dict[str, Any]) -> dict[str, Any]:
     """Per group: the numbers of the main table."""
+    from spectrostyle.evaluation import PITCH_OFF_CENTS
+
     name_a, name_b = groups[:2]
     table = {}
     for group in groups:

@@ -465,6 +465,13 @@ class TranslationQuality:
     seconds_per_note: float
     notes: list[dict[str, Any]] = field(default_factory=list)
 
+    def off_pitch(self) -> list[dict[str, Any]]:
+        """The records of the notes whose f0 was measured and whose output lost the pitch: more than
+        :data:`~spectrostyle.evaluation.PITCH_OFF_CENTS` off the input note, or unvoiced (NaN)."""
+        from spectrostyle.evaluation import PITCH_OFF_CENTS
+
+        return [r for r in self.notes if "f0_error_cents" in r and not r["f0_error_cents"] <= PITCH_OFF_CENTS]
+
 
 def translation_quality(method: TranslationMethod, notes: Sequence[Any], target_family: str, *,
                         classifier: Any = None, f0_notes: int | None = None) -> TranslationQuality:
