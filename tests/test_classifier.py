@@ -18,6 +18,9 @@ from spectrostyle.classifier import (
     augment,
     classify,
     confusion_matrix,
+    extra_training_notes,
+    split_instruments,
+    timbre_augment,
     train_classifier,
 )
 from spectrostyle.cli import main
@@ -122,3 +125,45 @@ def test_helpers():
     ranked = classify(torch.rand(2, 1, 512, 32), model, top_k=2)
     assert len(ranked) == 2 and len(ranked[0]) == 2 and ranked[0][0][1] >= ranked[0][1][1]
     assert sum(p for _, p in classify(torch.rand(1, 1, 512, 32), model, top_k=3)[0]) == pytest.approx(1.0)
+
+
+def test_timbre_augment_keeps_range_and_silence_and_is_seeded():
+    images = torch.rand(4, 1, 64, 48)
+    images[1] = 0.0
+    out = timbre_augment(images, torch.Generator().manual_seed(3))
+    again = timbre_augment(images, torch.Generator().manual_seed(3))
+    assert out.shape == images.shape and out.dtype == images.dtype
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    assert float(out[1].abs().max()) == 0.0  # silence stays silent: no equaliser lifts the floor
+    assert torch.equal(out, again) and not torch.equal(out, timbre_augment(images, torch.Generator().manual_seed(4)))
+
+
+def test_timbre_augment_pitch_shift_moves_a_partial_by_at_most_the_limit():
+    images = torch.zeros(16, 1, 256, 32)
+    images[:, :, 100] = 0.8  # one steady partial at bin 100
+    still = dict(max_shift=0, max_level_drop=0.0, max_stretch=1.0, max_tilt_db=0.0, bumps=0, freq_masks=0,
+                 time_masks=0)
+    same = timbre_augment(images, torch.Generator().manual_seed(0), max_semitones=0.0, **still)
+    assert torch.allclose(same, images, atol=1e-5)
+    shifted = timbre_augment(images, torch.Generator().manual_seed(0), max_semitones=2.0, **still)
+    peaks = shifted[:, 0, :, 16].argmax(dim=1).float()
+    low, high = 100 * 2 ** (-2 / 12), 100 * 2 ** (2 / 12)
+    assert bool(((peaks >= low - 1) & (peaks <= high + 1)).all()) and float(peaks.std()) > 1.0
+
+
+def test_extra_data_adds_training_instruments_only(tiny_data, tmp_path):
+    from spectrostyle.data import NSynthIndex
+
+    examples = NSynthIndex.load(tiny_data).examples
+    splits = split_instruments(examples, FAMILIES, 1, 1, seed=0)
+    added = extra_training_notes([tiny_data], splits, FAMILIES)  # the same rendering stands in for another one
+    train_instruments = {e.instrument_str for e in splits["train"]}
+    assert len(added) == len(splits["train"]) and {e.instrument_str for e in added} == train_instruments
+    with pytest.raises(InputError, match="no notes of the training instruments"):
+        extra_training_notes([tiny_data], splits, ("bass",))
+    report = train_classifier(ClassifierTrainingOptions(
+        data=tiny_data, out=tmp_path / "run", families=FAMILIES, width=0.0625, extra_data=(tiny_data,),
+        fit=FitOptions(epochs=1, batch_size=4, progress=False, augmentation="timbre")))
+    assert report["extra_training_notes"] == len(added)
+    assert report["notes"]["train"] == 2 * len(splits["train"])
+    assert not set(report["instruments"]["test"]) & train_instruments

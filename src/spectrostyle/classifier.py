@@ -69,6 +69,61 @@ def augment(images: Tensor, generator: torch.Generator, max_shift: int = 8, max_
     return (out - drops.view(-1, 1, 1, 1).to(images.dtype)).clamp_min(0.0)
 
 
+def timbre_augment(images: Tensor, generator: torch.Generator, *, max_shift: int = 8,
+                   max_level_drop: float = 0.15, max_semitones: float = 2.0, max_stretch: float = 1.25,
+                   max_tilt_db: float = 12.0, bumps: int = 2, max_bump_db: float = 9.0, db_range: float = 80.0,
+                   freq_masks: int = 1, max_freq_mask: int = 24, time_masks: int = 1, max_time_mask: int = 16
+                   ) -> Tensor:
+    """Stronger label-preserving augmentation of ``(B, 1, F, T)`` images in [0, 1] (``db_range`` dB per unit),
+    meant to make the family generalise to instruments not heard in training: each image is
+    resampled in frequency by up to ``max_semitones`` (a pitch and formant shift), in time by a factor up to
+    ``max_stretch`` either way (a faster or slower envelope) and delayed by up to ``max_shift`` frames; an
+    equaliser curve (a tilt of up to ``max_tilt_db`` across the band plus ``bumps`` smooth peaks or dips of up to
+    ``max_bump_db``) changes the brightness of what sounds (silence stays silent); the level drops as in
+    :func:`augment`; and bands of frequency and time are masked (SpecAugment)."""
+    batch, _, freq, frames = images.shape
+    dtype = images.dtype
+
+    def uniform(low: float, high: float, *shape: int) -> Tensor:
+        return low + (high - low) * torch.rand(*shape, generator=generator)
+
+    pitch_ratio = 2.0 ** (uniform(-max_semitones, max_semitones, batch) / 12.0)
+    stretch = max_stretch ** uniform(-1.0, 1.0, batch)
+    shift = torch.randint(0, max_shift + 1, (batch,), generator=generator).float()
+    # sampling grid in [-1, 1] (align_corners): output bin f reads input bin f / pitch_ratio, output frame t
+    # reads input frame (t - shift) / stretch; outside the image reads the floor (0)
+    theta = torch.zeros(batch, 2, 3)
+    theta[:, 0, 0] = 1.0 / stretch
+    theta[:, 0, 2] = 1.0 / stretch - 1.0 - 2.0 * shift / (frames - 1) / stretch
+    theta[:, 1, 1] = 1.0 / pitch_ratio
+    theta[:, 1, 2] = 1.0 / pitch_ratio - 1.0
+    grid = nn.functional.affine_grid(theta, [batch, 1, freq, frames], align_corners=True)
+    out = nn.functional.grid_sample(images.float(), grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+    position = torch.linspace(0.0, 1.0, freq).view(1, freq)
+    curve_db = uniform(-max_tilt_db, max_tilt_db, batch, 1) * (position - 0.5)
+    for _ in range(bumps):
+        centre, width = uniform(0.0, 1.0, batch, 1), uniform(0.03, 0.25, batch, 1)
+        curve_db = curve_db + uniform(-max_bump_db, max_bump_db, batch, 1) * torch.exp(
+            -0.5 * ((position - centre) / width) ** 2)
+    level_db = uniform(0.0, max_level_drop * db_range, batch, 1)
+    gain = ((curve_db - level_db) / db_range).view(batch, 1, freq, 1)
+    sounding = out > 0
+    out = torch.where(sounding, (out + gain).clamp(0.0, 1.0), out)
+    for size, count, axis in ((max_freq_mask, freq_masks, 2), (max_time_mask, time_masks, 3)):
+        length = out.shape[axis]
+        for _ in range(count):
+            widths = torch.randint(0, size + 1, (batch,), generator=generator)
+            starts = (torch.rand(batch, generator=generator) * (length - widths)).long()
+            index = torch.arange(length).view(1, length)
+            mask = (index >= starts.view(-1, 1)) & (index < (starts + widths).view(-1, 1))
+            shape = (batch, 1, length, 1) if axis == 2 else (batch, 1, 1, length)
+            out = out.masked_fill(mask.view(shape), 0.0)
+    return out.to(dtype)
+
+
+AUGMENTATIONS = {"light": augment, "timbre": timbre_augment}
+
+
 @dataclass
 class FitOptions:
     """Settings of :func:`fit_classifier`."""
@@ -80,6 +135,7 @@ class FitOptions:
     patience: int = 6
     seed: int = 0
     augment: bool = True
+    augmentation: str = "light"  # a key of AUGMENTATIONS
     progress: bool = True
 
 
@@ -146,7 +202,7 @@ def fit_classifier(model: AudioCNN, train: tuple[Tensor, Tensor], val: tuple[Ten
         for batch_indices in bar:
             images = train_images[batch_indices].to(torch.float32)
             if options.augment:
-                images = augment(images, aug_generator)
+                images = AUGMENTATIONS[options.augmentation](images, aug_generator)
             labels = train_labels[batch_indices].to(device)
             logits = wrapped(images.to(device).contiguous(memory_format=torch.channels_last))
             loss = nn.functional.cross_entropy(logits, labels, label_smoothing=0.05)
@@ -232,6 +288,9 @@ class ClassifierTrainingOptions:
     data: Path
     out: Path
     families: tuple[str, ...] = DEFAULT_FAMILIES
+    # more renderings (e.g. another SoundFont) of the same instruments: training notes only, and only of the
+    # instruments ``data`` puts in training, so the validation and test instruments stay unheard in every rendering
+    extra_data: tuple[Path, ...] = ()
     width: float = 0.125
     batch_norm: bool = True
     pitch_head: bool = False
@@ -265,6 +324,25 @@ def split_instruments(examples: Sequence[Any], families: Sequence[str], val_per_
     return splits
 
 
+def extra_training_notes(roots: Sequence[Path], splits: dict[str, list[Any]], families: Sequence[str]
+                         ) -> list[Any]:
+    """Notes of the datasets ``roots`` whose family is in ``families`` and whose instrument (GM program, by its
+    NSynth-style name) is in the training part of ``splits``: what other renderings add without leaking the
+    held-out instruments. :class:`InputError` when a dataset adds nothing."""
+    from spectrostyle.data import NSynthIndex
+
+    train_instruments = {e.instrument_str for e in splits["train"]}
+    added: list[Any] = []
+    for root in roots:
+        notes = [e for e in NSynthIndex.load(root).examples
+                 if e.instrument_family_str in families and e.instrument_str in train_instruments]
+        if not notes:
+            raise InputError(f"'{root}' has no notes of the training instruments ({len(train_instruments)} of "
+                             f"families {', '.join(families)})")
+        added += notes
+    return added
+
+
 def train_classifier(options: ClassifierTrainingOptions) -> dict[str, Any]:
     """The classifier recipe: split by instrument, fit, test on unseen instruments, write model and report.
 
@@ -287,6 +365,8 @@ def train_classifier(options: ClassifierTrainingOptions) -> dict[str, Any]:
         raise InputError(f"families not in '{options.data}': {', '.join(missing)} (present: {', '.join(present)})")
     splits = split_instruments(index.examples, options.families, options.val_instruments_per_family,
                                options.test_instruments_per_family, options.fit.seed)
+    extra_notes = extra_training_notes(options.extra_data, splits, options.families)
+    splits["train"] += extra_notes
     label_of = {family: i for i, family in enumerate(options.families)}
     tensors = {}
     for name, examples in splits.items():
@@ -311,11 +391,13 @@ def train_classifier(options: ClassifierTrainingOptions) -> dict[str, Any]:
         "confusion_matrix": matrix.tolist(),
         "families": list(options.families),
         "notes": {name: len(examples) for name, examples in splits.items()},
+        "extra_training_notes": len(extra_notes),
         "instruments": {name: sorted({e.instrument_str for e in examples}) for name, examples in splits.items()},
         "seconds": time.perf_counter() - started,
         "world_size": dist_ctx.world_size,
         "parameter_sha256": parameter_checksum(model),
-        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
+        "options": {k: (str(v) if isinstance(v, Path) else [str(p) for p in v] if k == "extra_data" else v)
+                    for k, v in asdict(options).items()},
     }
     if dist_ctx.enabled:
         with atomic_output(options.out / f"rank{dist_ctx.rank}.json") as tmp:
@@ -325,6 +407,9 @@ def train_classifier(options: ClassifierTrainingOptions) -> dict[str, Any]:
     if dist_ctx.is_main:
         trained_on = (f"FluidR3 GM notes, families {', '.join(options.families)}; "
                       f"{len(splits['train'])} training notes from {len(report['instruments']['train'])} instruments")
+        if extra_notes:
+            trained_on += (f" ({len(extra_notes)} of them from other renderings: "
+                           f"{', '.join(Path(root).name for root in options.extra_data)})")
         save_model(model.cpu(), options.out / "model", metadata={
             "name": options.out.name, "trained_on": trained_on, "test_accuracy_unseen_instruments": test_accuracy,
             "held_out_instruments": report["instruments"]["test"], "best_epoch": summary["best_epoch"]})

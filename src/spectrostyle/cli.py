@@ -244,6 +244,9 @@ def train() -> None:
 @click.option("--data", type=click.Path(path_type=Path), required=True, help="NSynth-format dataset folder.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Run folder.")
 @click.option("--families", default=None, help="Comma-separated families (default: the nine of the recipe).")
+@click.option("--extra-data", type=click.Path(path_type=Path), multiple=True,
+              help="Another rendering of the same instruments (e.g. another SoundFont); adds training notes of the "
+                   "training instruments only. Repeatable.")
 @click.option("--width", type=click.FloatRange(0.01, 4.0), default=0.125, show_default=True,
               help="VGG-19 width multiplier.")
 @click.option("--batch-norm/--no-batch-norm", default=True, show_default=True)
@@ -257,22 +260,27 @@ def train() -> None:
               help="Instruments per family held out for validation.")
 @click.option("--test-instruments", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Instruments per family held out for the test.")
+@click.option("--augmentation", type=click.Choice(["light", "timbre", "none"]), default="light", show_default=True,
+              help="light: delays and level drops; timbre: also pitch and tempo resampling, random equalisers "
+                   "and masked bands (generalises better to unheard instruments).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def train_classifier_cmd(data: Path, out_dir: Path, families: str | None, width: float, batch_norm: bool,
-                         pitch_head: bool, epochs: int, batch_size: int, lr: float, patience: int,
-                         val_instruments: int, test_instruments: int, seed: int, device: str, resume: bool,
-                         quiet: bool) -> None:
+def train_classifier_cmd(data: Path, out_dir: Path, families: str | None, extra_data: tuple[Path, ...],
+                         width: float, batch_norm: bool, pitch_head: bool, epochs: int, batch_size: int, lr: float,
+                         patience: int,
+                         val_instruments: int, test_instruments: int, augmentation: str, seed: int, device: str,
+                         resume: bool, quiet: bool) -> None:
     """Train the VGG-19-structured audio CNN to classify instrument families."""
     from spectrostyle.classifier import DEFAULT_FAMILIES, ClassifierTrainingOptions, FitOptions, train_classifier
 
     options = ClassifierTrainingOptions(
-        data=data, out=out_dir, families=_families(families, DEFAULT_FAMILIES), width=width, batch_norm=batch_norm,
-        pitch_head=pitch_head, val_instruments_per_family=val_instruments,
+        data=data, out=out_dir, families=_families(families, DEFAULT_FAMILIES), extra_data=extra_data, width=width,
+        batch_norm=batch_norm, pitch_head=pitch_head, val_instruments_per_family=val_instruments,
         test_instruments_per_family=test_instruments, device=device, resume=resume,
         fit=FitOptions(epochs=epochs, batch_size=batch_size, learning_rate=lr, patience=patience, seed=seed,
+                       augment=augmentation != "none", augmentation=augmentation if augmentation != "none" else "light",
                        progress=not quiet))
     report = train_classifier(options)
     click.echo(f"best epoch {report['best_epoch'] + 1}: validation accuracy {report['best_val_accuracy']:.3f}; "
