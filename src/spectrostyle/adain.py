@@ -49,6 +49,7 @@ ENCODER_LAYER = "relu4_1"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 STATS_EPS = 1e-5
 ENCODER_MULTIPLE = 8  # three 2 x 2 poolings before relu4_1
+SILENT_BORDER = 32  # pixels of silence around the content while stylising (see stylise_images)
 
 
 def channel_stats(features: Tensor) -> tuple[Tensor, Tensor]:
@@ -233,13 +234,20 @@ class StyleStatistics:
 
 
 def stylise_images(encoder: AudioCNN, decoder: AdainDecoder, images: Tensor, style_mean: Tensor, style_std: Tensor,
-                   alpha: float = 1.0) -> Tensor:
-    """Content images ``(B, 1, F, T)`` -> decoded ``alpha * AdaIN(f(c), style) + (1 - alpha) * f(c)``, ``(B, 1, F, T)``
-    (sides padded with silence to multiples of 8 for the encoder, then cropped)."""
+                   alpha: float = 1.0, border: int = SILENT_BORDER) -> Tensor:
+    """Content images ``(B, 1, F, T)`` -> decoded ``alpha * AdaIN(f(c), style) + (1 - alpha) * f(c)``, ``(B, 1, F, T)``.
+
+    The content gets ``border`` pixels of silence before and after it in time and above its top frequency (then up
+    to multiples of 8 for the encoder), and the result is cropped back. The encoder's convolutions pad with
+    mid-grey (0 on their [-1, 1] scale, -40 dB), so without the margin the decoder drew that edge into the sound at
+    full style: a line 10-16 pixels inside the image's top and end, heard as a tone near 7.7 kHz and a click
+    near the end (keyboard 65 as flute 60: mean pixel 0.107 in the top 32 rows with no margin, 0.033 with 32)."""
     freq, frames = images.shape[-2:]
-    content = encoder.extract(pad_to_multiple(images, ENCODER_MULTIPLE), [ENCODER_LAYER])[ENCODER_LAYER]
+    padded = pad_to_multiple(nn.functional.pad(images, (border, border, 0, border)), ENCODER_MULTIPLE
+                             ).contiguous(memory_format=torch.channels_last)
+    content = encoder.extract(padded, [ENCODER_LAYER], check_input=False)[ENCODER_LAYER]
     target = alpha * adain(content, style_mean, style_std) + (1.0 - alpha) * content
-    return decoder(target)[..., :freq, :frames]
+    return decoder(target)[..., :freq, border:border + frames]
 
 
 # ------------------------------------------------------------------------------------------------- method

@@ -122,13 +122,15 @@ class AudioCNN(SpectrogramModel):
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
 
-    def extract(self, images: Tensor, layers: Iterable[str]) -> dict[str, Tensor]:
-        """Activations at the named taps, running only as deep as the deepest one. ``(B, 1, F, T)`` in."""
+    def extract(self, images: Tensor, layers: Iterable[str], *, check_input: bool = True) -> dict[str, Tensor]:
+        """Activations at the named taps, running only as deep as the deepest one. ``(B, 1, F, T)`` in.
+        ``check_input=False`` lets a caller pass an image it checked and then padded beyond ``F`` rows."""
         wanted = set(layers)
         unknown = wanted - set(self.tap_names)
         if unknown:
             raise InputError(f"unknown feature layers {sorted(unknown)}; choose from {', '.join(self.tap_names)}")
-        self.check_input(images)
+        if check_input:
+            self.check_input(images)
         found: dict[str, Tensor] = {}
         x = images * 2.0 - 1.0  # pixels [0, 1] -> [-1, 1]
         for name, layer in self.features.items():
