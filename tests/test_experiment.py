@@ -255,3 +255,31 @@ def test_sounds_are_cached(tiny_run):
     assert made == 1
     _, made = generate(CONTROL, "a2b", prepared, pairs[:1], out, config, progress=False)  # as it was
     assert made == 1
+
+
+def test_several_classifier_seeds_give_mean_and_range(tiny_run, tmp_path):
+    import shutil
+
+    out = tmp_path / "report"
+    shutil.copytree(tiny_run[0], out)
+    threads = torch.get_num_threads()
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            status = main(["--threads", "1", "experiment", "--out", str(out), "--config", str(out / "config.json"),
+                           "--classifier-seeds", "2", "--quiet"])
+    finally:
+        torch.set_num_threads(threads)
+    assert status == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["classifier_seeds"] == 2
+    copies = metrics["classification"]["copy"]["over_seeds"]
+    assert copies["seeds"] == [1, 2] and copies["separability"]["copy vs flute"]["values"] == [0.5, 0.5]
+    gatys = metrics["classification"]["gatys"]["over_seeds"]["accuracy"]
+    assert gatys["mean"] == pytest.approx(sum(gatys["values"]) / 2)
+    assert metrics["summary"]["gatys"]["accuracy"] == pytest.approx(gatys["mean"])
+    assert metrics["summary"]["gatys"]["accuracy_ci"] == [gatys["min"], gatys["max"]]
+    assert "mean [min, max] of 2 classifiers" in (out / "table.md").read_text()
+    assert (out / "classifiers" / "gatys-seed2" / "metrics.csv").is_file()
+    assert build_config(classifier_seeds=0 or None).classifier_seeds == 1
+    with pytest.raises(InputError, match="classifier_seeds must be a positive integer"):
+        build_config(classifier_seeds=0)

@@ -516,15 +516,19 @@ def train_pix2pix_cmd(channels: str, l1_weight: float, **values: object) -> None
               help="JSON or TOML file of experiment settings (see spectrostyle.experiment.ExperimentConfig).")
 @click.option("--full", is_flag=True, help="The full-size configuration for NSynth (hours on CPU).")
 @click.option("--seed", type=int, default=None, help="Seed of everything (default 0).")
+@click.option("--classifier-seeds", type=click.IntRange(1, 100), default=None,
+              help="Classifiers per test, seeded SEED, SEED+1, ...; the table gives their mean and range "
+                   "(default 1).")
 @click.option("--device", default=None, help="cpu, cuda, cuda:N or auto (default cpu).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def experiment_cmd(out_dir: Path, data: Path | None, pair: tuple[str, str] | None, methods: str | None,
-                   config_file: Path | None, full: bool, seed: int | None, device: str | None, quiet: bool) -> None:
+                   config_file: Path | None, full: bool, seed: int | None, classifier_seeds: int | None,
+                   device: str | None, quiet: bool) -> None:
     """The paper's experiment: are the new sounds consistent and distinguishable from both sources?"""
     from spectrostyle.experiment import build_config, run_experiment
 
     config = build_config(full=full, config_file=config_file, pair=pair, methods=_name_list(methods), seed=seed,
-                          device=device)
+                          classifier_seeds=classifier_seeds, device=device)
     metrics = run_experiment(out_dir, config, data=data, progress=not quiet,
                              notify=lambda message: click.echo(f"spectrostyle: warning: {message}", err=True))
     click.echo(f"{out_dir / 'report.html'}: {len(metrics['groups']) - 2} groups of new sounds "

@@ -153,7 +153,9 @@ class ExperimentConfig:
     ``method_settings``: settings per method passed to :func:`spectrostyle.transfer.transfer`.
     Classification: ``classifier_width`` (VGG-19 width multiplier), ``classifier_frames`` (first frames of each
     image; None: all), epochs, patience (epochs without a better validation accuracy before stopping; None:
-    train every epoch, keep the best), batch size, learning rate; ``test_fraction``/``val_fraction`` of the
+    train every epoch, keep the best), batch size, learning rate, ``classifier_seeds`` (classifiers trained per
+    test, with seeds ``seed``, ``seed + 1``, ...: the table then gives their mean and range, as one classifier's
+    numbers move far more between seeds than its bootstrap interval shows); ``test_fraction``/``val_fraction`` of the
     pitches held out; ``bootstrap_resamples``. Features: ``feature_model`` (shipped audio CNN), ``feature_layer``,
     ``feature_pooling`` (``mean_std``: per-channel mean and std; ``time_mean``: mean over time, frequency kept),
     ``tsne_perplexity`` (None: min(30, (N - 1) / 3)). Report: ``examples`` (pairs shown per group).
@@ -179,6 +181,7 @@ class ExperimentConfig:
     classifier_patience: int | None = None
     classifier_batch_size: int = 8
     classifier_learning_rate: float = 2e-3
+    classifier_seeds: int = 1
     test_fraction: float = 0.3
     val_fraction: float = 0.15
     bootstrap_resamples: int = 1000
@@ -221,7 +224,8 @@ class ExperimentConfig:
         positive = {"pitch_step": self.pitch_step, "programs_per_family": self.programs_per_family,
                     "classifier_epochs": self.classifier_epochs,
                     "classifier_patience": self.classifier_patience or 1,
-                    "classifier_batch_size": self.classifier_batch_size, "bootstrap_resamples":
+                    "classifier_batch_size": self.classifier_batch_size,
+                    "classifier_seeds": self.classifier_seeds, "bootstrap_resamples":
                     self.bootstrap_resamples, "sounds_per_method": self.sounds_per_method or 1,
                     "max_notes_per_source": self.max_notes_per_source or 1,
                     "classifier_frames": self.classifier_frames or 1}
@@ -553,7 +557,12 @@ def classification_test(name: str, class_names: Sequence[str], images: torch.Ten
                         pairs: Sequence[tuple[str, str]] | None = None) -> dict[str, Any]:
     """Train a fresh audio-CNN classifier over ``class_names`` (groups of ``sounds``) on the train pitches (early
     stopping on the validation pitches) and test it on the held-out pitches. ``images`` ``(N, 1, F, T)`` line up
-    with ``sounds``. Writes ``out_dir/classifiers/<name>/`` (metrics.csv, confusion.png); returns its numbers."""
+    with ``sounds``. Writes ``out_dir/classifiers/<name>/`` (metrics.csv, confusion.png); returns its numbers.
+
+    With ``config.classifier_seeds`` > 1, as many classifiers are trained (initial weights and shuffling from
+    seeds ``config.seed``, ``+ 1``, ...; same sounds and split): the confusion matrix, precision, recall and
+    bootstrap intervals are the first one's, and ``over_seeds`` holds every seed's accuracy and separabilities
+    with their mean, min and max."""
     from spectrostyle.classifier import FitOptions, confusion_matrix, fit_classifier, plot_confusion_matrix
     from spectrostyle.evaluation import bootstrap_ci, precision_recall
     from spectrostyle.models import AudioCNN, AudioCNNConfig
@@ -569,30 +578,46 @@ def classification_test(name: str, class_names: Sequence[str], images: torch.Ten
         chosen = [i for i, s in enumerate(sounds) if s.group in label_of and s.pitch in set(pitches)]
         parts[part] = (images[chosen][..., :frames], torch.tensor([label_of[sounds[i].group] for i in chosen],
                                                                   dtype=torch.long))
-    run_dir = out_dir / "classifiers" / name
-    run_dir.mkdir(parents=True, exist_ok=True)
-    for stale in ("metrics.csv", "checkpoint.pt"):
-        (run_dir / stale).unlink(missing_ok=True)
-    seed_everything(config.seed)  # the initial weights
-    model = AudioCNN(AudioCNNConfig(class_names=tuple(class_names), width=config.classifier_width,
-                                    spectrogram=SpectrogramConfig()))
-    options = FitOptions(epochs=config.classifier_epochs, batch_size=config.classifier_batch_size,
-                         learning_rate=config.classifier_learning_rate,
-                         patience=config.classifier_patience or config.classifier_epochs,
-                         seed=config.seed, progress=False)
-    summary = fit_classifier(model, parts["train"], parts["val"], run_dir, options, device=device)
-    (run_dir / "checkpoint.pt").unlink(missing_ok=True)  # resume state, not needed afterwards
+    pairs = pairs if pairs is not None else [(class_names[i], class_names[j]) for i in range(len(class_names))
+                                             for j in range(i + 1, len(class_names))]
     test_images, labels = parts["test"]
-    logits = _predict(model, test_images, device)
-    predicted = logits.argmax(1)
+    runs = []
+    for k in range(config.classifier_seeds):
+        seed = config.seed + k
+        run_dir = out_dir / "classifiers" / (name if k == 0 else f"{name}-seed{seed}")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        for stale in ("metrics.csv", "checkpoint.pt"):
+            (run_dir / stale).unlink(missing_ok=True)
+        seed_everything(seed)  # the initial weights
+        model = AudioCNN(AudioCNNConfig(class_names=tuple(class_names), width=config.classifier_width,
+                                        spectrogram=SpectrogramConfig()))
+        options = FitOptions(epochs=config.classifier_epochs, batch_size=config.classifier_batch_size,
+                             learning_rate=config.classifier_learning_rate,
+                             patience=config.classifier_patience or config.classifier_epochs,
+                             seed=seed, progress=False)
+        summary = fit_classifier(model, parts["train"], parts["val"], run_dir, options, device=device)
+        (run_dir / "checkpoint.pt").unlink(missing_ok=True)  # resume state, not needed afterwards
+        runs.append((seed, summary, _predict(model, test_images, device).argmax(1)))
+    _, summary, predicted = runs[0]
+    run_dir = out_dir / "classifiers" / name
     matrix = confusion_matrix(labels, predicted, len(class_names))
     precision, recall = precision_recall(matrix)
     correct = (predicted == labels).numpy().astype(np.float64)
     accuracy = float(correct.mean()) if len(correct) else float("nan")
     plot_confusion_matrix(matrix, list(class_names), run_dir / "confusion.png",
                           f"{name}: held-out pitches, accuracy {accuracy:.0%}")
-    pairs = pairs if pairs is not None else [(class_names[i], class_names[j]) for i in range(len(class_names))
-                                             for j in range(i + 1, len(class_names))]
+    over_seeds = None
+    if len(runs) > 1:
+        def spread(values: list[float]) -> dict[str, Any]:
+            return {"values": values, "mean": float(np.mean(values)), "min": min(values), "max": max(values)}
+
+        over_seeds = {
+            "seeds": [seed for seed, _, _ in runs],
+            "accuracy": spread([float((p == labels).float().mean()) for _, _, p in runs]),
+            "separability": {f"{x} vs {y}": spread([
+                pairwise_separability(p, labels, label_of[x], label_of[y], resamples=1,
+                                      seed=config.seed)["balanced_accuracy"] for _, _, p in runs]) for x, y in pairs},
+        }
     return {
         "classes": list(class_names),
         "accuracy": accuracy,
@@ -607,6 +632,7 @@ def classification_test(name: str, class_names: Sequence[str], images: torch.Ten
         "notes": {part: {group: int((data[1] == i).sum()) for group, i in label_of.items()}
                   for part, data in parts.items()},
         "training": summary,
+        "over_seeds": over_seeds,
         "confusion_png": os.path.relpath(run_dir / "confusion.png", out_dir),
         "seconds": time.perf_counter() - started,
     }
@@ -902,6 +928,12 @@ def _summarise(groups: Sequence[str], sounds: Sequence[Sound], position: dict[st
                     "vs_b": test["separability"][f"{group} vs {name_b}"]["balanced_accuracy"],
                     "vs_b_ci": test["separability"][f"{group} vs {name_b}"]["ci"],
                 })
+                seeds = test.get("over_seeds")
+                if seeds:  # several classifiers: their mean, and the range over seeds instead of one's interval
+                    for key, values in (("accuracy", seeds["accuracy"]),
+                                        ("vs_a", seeds["separability"][f"{group} vs {name_a}"]),
+                                        ("vs_b", seeds["separability"][f"{group} vs {name_b}"])):
+                        entry[key], entry[f"{key}_ci"] = values["mean"], [values["min"], values["max"]]
             if "all" in classification:
                 entry["recall_all_groups"] = classification["all"]["recall"][group]
         table[group] = entry
@@ -1024,9 +1056,20 @@ def main_table_rows(metrics: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def main_columns(metrics: dict[str, Any]) -> tuple[str, ...]:
+    """The main table's header: with several classifier seeds, accuracy and separabilities are the mean over the
+    seeds and the brackets their range."""
+    seeds = metrics["config"].get("classifier_seeds", 1)
+    if seeds == 1:
+        return MAIN_COLUMNS
+    return tuple(f"accuracy {{A, B, M}}, mean [min, max] of {seeds} classifiers" if c.startswith("accuracy")
+                 else f"{c} (mean [min, max])" if c in ("M vs A", "M vs B") else c for c in MAIN_COLUMNS)
+
+
 def main_table_markdown(metrics: dict[str, Any]) -> str:
     """The main table as Markdown (for the README), with a line on what was run."""
-    lines = ["| " + " | ".join(MAIN_COLUMNS) + " |", "|" + "---|" * len(MAIN_COLUMNS)]
+    columns = main_columns(metrics)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(row) + " |" for row in main_table_rows(metrics)]
     config = metrics["config"]
     lines.append("")
@@ -1066,7 +1109,7 @@ def report_html(metrics: dict[str, Any]) -> str:
         items = "".join(f"<li><b>{esc(m)}</b>: {esc(why)}</li>" for m, why in metrics["skipped"].items())
         parts.append(f"<div class='warn'>Methods asked for but not (fully) run here:<ul>{items}</ul></div>")
     parts.append("<h2>Main table</h2>")
-    parts.append(_html_table(MAIN_COLUMNS, main_table_rows(metrics)))
+    parts.append(_html_table(main_columns(metrics), main_table_rows(metrics)))
     parts.append(
         "<p><b>accuracy</b>: a fresh classifier over {A, B, M} on the held-out pitches (chance 33%), 95% "
         "bootstrap interval. <b>recall of M</b>: new sounds recognised as their own group (consistency). "
