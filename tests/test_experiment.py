@@ -283,3 +283,17 @@ def test_several_classifier_seeds_give_mean_and_range(tiny_run, tmp_path):
     assert build_config(classifier_seeds=0 or None).classifier_seeds == 1
     with pytest.raises(InputError, match="classifier_seeds must be a positive integer"):
         build_config(classifier_seeds=0)
+
+
+def test_a_changed_method_is_not_answered_from_the_cache(tiny_run, monkeypatch):
+    import spectrostyle.experiment as experiment
+
+    out, _, _ = tiny_run
+    config = build_config(config_file=out / "config.json")
+    _, _, pairs = select_sources(out / "data", config)
+    prepared = prepare_method("gatys", "flute", "keyboard", "a2b", config)
+    _, made = generate("gatys", "a2b", prepared, pairs[:1], out, config, progress=False)
+    assert made == 0  # made by the tiny run with this code
+    monkeypatch.setattr(experiment, "_code_fingerprint", lambda runner: "edited")
+    _, made = generate("gatys", "a2b", prepared, pairs[:1], out, config, progress=False)
+    assert made == 1

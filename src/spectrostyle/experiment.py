@@ -450,6 +450,22 @@ def _weights_fingerprint(kinds: Sequence[str]) -> str:
     return ",".join(sorted(str(m.description.get("sha256", "")) for m in shipped_models() if m.kind in kinds))
 
 
+def _code_fingerprint(runner: Any) -> str:
+    """SHA-256 of the source files that decide a method's sounds: the module of ``runner``'s class and the shared
+    spectrogram, phase, transfer and feed-forward modules (empty for the control, which copies notes), so that a
+    changed method is not answered from the cache."""
+    if runner is None:
+        return ""
+    import inspect
+
+    from spectrostyle import feedforward, phase, spectrogram, transfer
+
+    digest = hashlib.sha256()
+    for module in dict.fromkeys([inspect.getmodule(type(runner)), spectrogram, phase, transfer, feedforward]):
+        digest.update(Path(inspect.getsourcefile(module)).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _cache_key(method: str, direction: str, prepared: Prepared, content, style, config: ExperimentConfig,
                fingerprint: str) -> str:
     record = {"method": method, "direction": direction, "settings": prepared.settings, "seed": config.seed,
@@ -485,7 +501,7 @@ def generate(method: str, direction: str, prepared: Prepared, pairs: Sequence[tu
 
     folder = out_dir / "sounds" / method / direction
     folder.mkdir(parents=True, exist_ok=True)
-    fingerprint = _weights_fingerprint(_recipe(method).model_kinds)
+    fingerprint = f"{_weights_fingerprint(_recipe(method).model_kinds)}|code {_code_fingerprint(prepared.runner)}"
     sounds, made = [], 0
     for a, b in tqdm(pairs, desc=f"{method} {direction}", unit="sound", disable=not progress, leave=False):
         content, style = (a, b) if direction == "a2b" else (b, a)
