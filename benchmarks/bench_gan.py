@@ -1,7 +1,7 @@
 """Translation methods (CycleGAN, pix2pix): speed and quality of the shipped ``flute-keyboard`` models.
 
 Usage: python benchmarks/bench_gan.py [--threads 2] [--method cyclegan|pix2pix|both] [--data DIR]
-                                      [--f0-notes 100] [--repeats 5]
+                                      [--f0-notes 100] [--repeats 5] [--classifier NAME_OR_PATH]
 Speed: end to end on a 4 s note (spectrogram, generator, 8 Griffin-Lim iterations from the content's phase, peak
 limiting), as a multiple of real time; the one-off model load apart. Goal (issue 6): >= 50x real time on 2 CPU
 cores.
@@ -58,9 +58,9 @@ def speed(method_name: str, direction: str, repeats: int) -> tuple[float, float]
     return statistics.median(times), load_seconds
 
 
-def quality(method_name: str, data: Path, f0_notes: int) -> None:
+def quality(method_name: str, data: Path, f0_notes: int, classifier_name: str = "default") -> None:
     metadata = load_named_model(MODEL, KINDS[method_name]).metadata
-    classifier = load_named_model("default", "audio_cnn")
+    classifier = load_named_model(classifier_name, "audio_cnn")
     directions = list(metadata["directions"])
     print(f"  held-out pitches {metadata['held_out_pitches']}; {metadata.get('steps')} training steps")
     for direction in directions:
@@ -68,7 +68,7 @@ def quality(method_name: str, data: Path, f0_notes: int) -> None:
         notes = held_out_examples(metadata, data, metadata[source])
         target_family = family_of(metadata[target], held_out_examples(metadata, data, metadata[target]))
         method = method_class(method_name)(make_options(method_name, model=MODEL, direction=direction))
-        result = translation_quality(method, notes, target_family, f0_notes=f0_notes)
+        result = translation_quality(method, notes, target_family, classifier=classifier, f0_notes=f0_notes)
         wrong = sorted({r["classified_as"] for r in result.notes if r["classified_as"] != target_family})
         print(f"  {direction} ({metadata['directions'][direction]}): {len(notes)} notes; classified as "
               f"{target_family}: {100 * result.classified_as_target:.1f} % (goal >= 80 %; others: "
@@ -99,6 +99,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("runs/fluidr3-classifier"))
     parser.add_argument("--f0-notes", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--classifier", default="default", help="audio CNN that judges the outputs: name or path")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads")
@@ -115,7 +116,7 @@ def main() -> None:
                 seconds, load_seconds = speed(name, direction, args.repeats)
                 print(f"  speed {direction}: {1000 * seconds:.0f} ms per 4 s note end to end = "
                       f"{4.0 / seconds:.0f}x real time (goal >= 50x); model load {1000 * load_seconds:.0f} ms")
-            quality(name, data, args.f0_notes)
+            quality(name, data, args.f0_notes, args.classifier)
 
 
 if __name__ == "__main__":
