@@ -412,22 +412,3 @@ def test_browser_blend_and_refused_uploads(app_url, browser, tmp_path):
     print(f"\npage loaded in {loaded:.1f} s; {spec.name} blend in {blended:.1f} s from the click; "
           f"screenshot: {screenshot}")
 
-
-
-def test_closing_the_server_never_waits_longer_than_asked():
-    import threading
-
-    from spectrostyle.app import close_within
-
-    class Server:
-        def __init__(self, seconds: float):
-            self.seconds, self.closed = seconds, threading.Event()
-
-        def close(self, verbose: bool = True) -> None:
-            time.sleep(self.seconds)
-            self.closed.set()
-
-    started = time.monotonic()
-    assert close_within(Server(30.0), 0.2) is False and time.monotonic() - started < 5.0
-    quick = Server(0.0)
-    assert close_within(quick, 5.0) is True and quick.closed.is_set()

@@ -501,20 +501,5 @@ def launch(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, limits: Limits
             while demo.is_running:
                 time.sleep(0.2)
         finally:
-            close_within(demo, CLOSE_SECONDS)
+            demo.close(verbose=False)
     return demo
-
-
-CLOSE_SECONDS = 10.0
-
-
-def close_within(demo: gr.Blocks, seconds: float) -> bool:
-    """Close the server, waiting at most ``seconds``; False when it did not finish (seen once in CI: Gradio's close
-    hung past 20 s after Ctrl-C). The close goes on in a daemon thread, which the exiting process does not wait
-    for, so Ctrl-C always ends the app."""
-    import threading
-
-    closer = threading.Thread(target=demo.close, kwargs={"verbose": False}, daemon=True)
-    closer.start()
-    closer.join(seconds)
-    return not closer.is_alive()
