@@ -263,7 +263,10 @@ def app_url(tmp_path_factory):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen(
         [sys.executable, "-m", "spectrostyle", "--threads", "1", "app", "--port", str(port)],  # default limits
-        stdout=log, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO / "tests")
+        stdout=log, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO / "tests",
+        # Ctrl-C as in a terminal even when the suite runs as a background job (a shell starts those with SIGINT
+        # ignored, children inherit that, and the app then could not be stopped by the SIGINT below)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 90
     while True:
