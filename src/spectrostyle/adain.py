@@ -241,7 +241,8 @@ def stylise_images(encoder: AudioCNN, decoder: AdainDecoder, images: Tensor, sty
     to multiples of 8 for the encoder), and the result is cropped back. The encoder's convolutions pad with
     mid-grey (0 on their [-1, 1] scale, -40 dB), so without the margin the decoder drew that edge into the sound at
     full style: a line 10-16 pixels inside the image's top and end, heard as a tone near 7.7 kHz and a click
-    near the end (keyboard 65 as flute 60: mean pixel 0.107 in the top 32 rows with no margin, 0.033 with 32)."""
+    near the end (keyboard 65 as flute 60: mean pixel of the top 32 rows over the first 200 frames 0.107 with no
+    margin, 0.033 with 32)."""
     freq, frames = images.shape[-2:]
     padded = pad_to_multiple(nn.functional.pad(images, (border, border, 0, border)), ENCODER_MULTIPLE
                              ).contiguous(memory_format=torch.channels_last)

@@ -121,7 +121,7 @@ def timbre_augment(images: Tensor, generator: torch.Generator, *, max_shift: int
     return out.to(dtype)
 
 
-AUGMENTATIONS = {"light": augment, "timbre": timbre_augment}
+AUGMENTATIONS = {"none": None, "light": augment, "timbre": timbre_augment}
 
 
 @dataclass
@@ -134,7 +134,6 @@ class FitOptions:
     weight_decay: float = 1e-4
     patience: int = 6
     seed: int = 0
-    augment: bool = True
     augmentation: str = "light"  # a key of AUGMENTATIONS
     progress: bool = True
 
@@ -173,6 +172,7 @@ def fit_classifier(model: AudioCNN, train: tuple[Tensor, Tensor], val: tuple[Ten
     steps_per_epoch = max(1, math.ceil(len(train_images) // dist_ctx.world_size / options.batch_size))
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=options.learning_rate,
                                                     total_steps=options.epochs * steps_per_epoch, pct_start=0.15)
+    augmentation = AUGMENTATIONS[options.augmentation]
     metrics = MetricsLog(out_dir / "metrics.csv", METRIC_FIELDS)
     start_epoch, best_accuracy, best_epoch, stale_epochs = 0, -1.0, -1, 0
     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -201,8 +201,8 @@ def fit_classifier(model: AudioCNN, train: tuple[Tensor, Tensor], val: tuple[Ten
                    disable=not (options.progress and dist_ctx.is_main))
         for batch_indices in bar:
             images = train_images[batch_indices].to(torch.float32)
-            if options.augment:
-                images = AUGMENTATIONS[options.augmentation](images, aug_generator)
+            if augmentation is not None:
+                images = augmentation(images, aug_generator)
             labels = train_labels[batch_indices].to(device)
             logits = wrapped(images.to(device).contiguous(memory_format=torch.channels_last))
             loss = nn.functional.cross_entropy(logits, labels, label_smoothing=0.05)

@@ -280,7 +280,7 @@ def train_classifier_cmd(data: Path, out_dir: Path, families: str | None, extra_
         batch_norm=batch_norm, pitch_head=pitch_head, val_instruments_per_family=val_instruments,
         test_instruments_per_family=test_instruments, device=device, resume=resume,
         fit=FitOptions(epochs=epochs, batch_size=batch_size, learning_rate=lr, patience=patience, seed=seed,
-                       augment=augmentation != "none", augmentation=augmentation if augmentation != "none" else "light",
+                       augmentation=augmentation,
                        progress=not quiet))
     report = train_classifier(options)
     click.echo(f"best epoch {report['best_epoch'] + 1}: validation accuracy {report['best_val_accuracy']:.3f}; "

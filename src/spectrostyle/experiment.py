@@ -624,13 +624,13 @@ def classification_test(name: str, class_names: Sequence[str], images: torch.Ten
                           f"{name}: held-out pitches, accuracy {accuracy:.0%}")
     over_seeds = None
     if len(runs) > 1:
-        def spread(values: list[float]) -> dict[str, Any]:
+        def mean_and_range(values: list[float]) -> dict[str, Any]:
             return {"values": values, "mean": float(np.mean(values)), "min": min(values), "max": max(values)}
 
         over_seeds = {
             "seeds": [seed for seed, _, _ in runs],
-            "accuracy": spread([float((p == labels).float().mean()) for _, _, p in runs]),
-            "separability": {f"{x} vs {y}": spread([
+            "accuracy": mean_and_range([float((p == labels).float().mean()) for _, _, p in runs]),
+            "separability": {f"{x} vs {y}": mean_and_range([
                 pairwise_separability(p, labels, label_of[x], label_of[y], resamples=1,
                                       seed=config.seed)["balanced_accuracy"] for _, _, p in runs]) for x, y in pairs},
         }
