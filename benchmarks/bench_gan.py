@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/bench_gan.py [--threads 2] [--method cyclegan|pix2pix|both] [--data DIR]
                                       [--f0-notes 100] [--repeats 5] [--classifier NAME_OR_PATH]
+                                      [--model NAME_OR_PATH]   (a trained model to measure instead of the shipped)
 Speed: end to end on a 4 s note (spectrogram, generator, 8 Griffin-Lim iterations from the content's phase, peak
 limiting), as a multiple of real time; the one-off model load apart. Goal (issue 6): >= 50x real time on 2 CPU
 cores.
@@ -38,12 +39,12 @@ from spectrostyle.registry import load_named_model
 from spectrostyle.transfer import make_options, method_class, transfer
 
 KINDS = {"cyclegan": "cyclegan_generator", "pix2pix": "pix2pix_generator"}
-MODEL = "flute-keyboard"
+SHIPPED_MODEL = "flute-keyboard"
 
 
-def speed(method_name: str, direction: str, repeats: int) -> tuple[float, float]:
+def speed(method_name: str, model: str, direction: str, repeats: int) -> tuple[float, float]:
     """(median seconds per 4 s note end to end, seconds to load the model)."""
-    options = make_options(method_name, model=MODEL, direction=direction)
+    options = make_options(method_name, model=model, direction=direction)
     method = method_class(method_name)(options)
     started = time.perf_counter()
     _ = method.model
@@ -58,8 +59,8 @@ def speed(method_name: str, direction: str, repeats: int) -> tuple[float, float]
     return statistics.median(times), load_seconds
 
 
-def quality(method_name: str, data: Path, f0_notes: int, classifier_name: str = "default") -> None:
-    metadata = load_named_model(MODEL, KINDS[method_name]).metadata
+def quality(method_name: str, model: str, data: Path, f0_notes: int, classifier_name: str = "default") -> None:
+    metadata = load_named_model(model, KINDS[method_name]).metadata
     classifier = load_named_model(classifier_name, "audio_cnn")
     directions = list(metadata["directions"])
     print(f"  held-out pitches {metadata['held_out_pitches']}; {metadata.get('steps')} training steps")
@@ -67,7 +68,7 @@ def quality(method_name: str, data: Path, f0_notes: int, classifier_name: str = 
         source, target = ("domain_a", "domain_b") if direction == "a2b" else ("domain_b", "domain_a")
         notes = held_out_examples(metadata, data, metadata[source])
         target_family = family_of(metadata[target], held_out_examples(metadata, data, metadata[target]))
-        method = method_class(method_name)(make_options(method_name, model=MODEL, direction=direction))
+        method = method_class(method_name)(make_options(method_name, model=model, direction=direction))
         result = translation_quality(method, notes, target_family, classifier=classifier, f0_notes=f0_notes)
         wrong = sorted({r["classified_as"] for r in result.notes if r["classified_as"] != target_family})
         print(f"  {direction} ({metadata['directions'][direction]}): {len(notes)} notes; classified as "
@@ -100,23 +101,27 @@ def main() -> None:
     parser.add_argument("--f0-notes", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--classifier", default="default", help="audio CNN that judges the outputs: name or path")
+    parser.add_argument("--model", default=SHIPPED_MODEL, help="the model to measure: shipped name or model path "
+                        "(with --method cyclegan or pix2pix)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads")
     methods = ["cyclegan", "pix2pix"] if args.method == "both" else [args.method]
+    if args.model != SHIPPED_MODEL and len(methods) > 1:
+        parser.error("--model needs --method cyclegan or --method pix2pix")
     with tempfile.TemporaryDirectory() as scratch:
         for name in methods:
-            metadata = load_named_model(MODEL, KINDS[name]).metadata
+            metadata = load_named_model(args.model, KINDS[name]).metadata
             data = args.data
             if not (data / "examples.json").exists():
                 data = render_held_out(metadata, Path(scratch) / name)
                 print(f"{args.data} not found: rendered the held-out notes into a temporary folder")
-            print(f"{name} ({KINDS[name]}-{MODEL}):")
+            print(f"{name} ({KINDS[name] + '-' + args.model if args.model == SHIPPED_MODEL else args.model}):")
             for direction in metadata["directions"]:
-                seconds, load_seconds = speed(name, direction, args.repeats)
+                seconds, load_seconds = speed(name, args.model, direction, args.repeats)
                 print(f"  speed {direction}: {1000 * seconds:.0f} ms per 4 s note end to end = "
                       f"{4.0 / seconds:.0f}x real time (goal >= 50x); model load {1000 * load_seconds:.0f} ms")
-            quality(name, data, args.f0_notes, args.classifier)
+            quality(name, args.model, data, args.f0_notes, args.classifier)
 
 
 if __name__ == "__main__":
