@@ -10,7 +10,8 @@
 # (default 2000); NO_SHIP=1 leaves the package alone (e.g. STEPS=4 NO_SHIP=1 to check the recipe). Full size for a
 # GPU: see the docstring of src/spectrostyle/cyclegan.py.
 # Tried and not shipped (2026-11-29): 4000 steps (about 50 min). On the held-out notes more outputs were heard as
-# the target family (a2b 85.3% -> 94.1%, b2a 65.9% -> 72.7%), but a2b lost the pitch of 8 of 34 notes (f0 errors of
+# the target family by the first audio CNN (a2b 85.3% -> 94.1%, b2a 65.9% -> 72.7%; by the second, shipped in
+# session 7: a2b 64.7% -> 64.7%, b2a 77.3% -> 90.9%), but a2b lost the pitch of 8 of 34 notes (f0 errors of
 # 220-1200 cents; none with 2000 steps) and of 9 of 20 a2b sounds in the paper's experiment (octave errors at MIDI
 # 72-82), so the 2000-step model stays.
 set -euo pipefail

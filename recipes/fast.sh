@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Recipe for the Fast (Johnson) models `fast_transformer-keyboard` (shipped) and `fast_transformer-flute` (not
-# shipped). Flute-style trials, all 2000 steps unless said, measured on keyboard 65 (< 2% of its power above 4 kHz):
+# shipped). Flute-style trials, all 2000 steps unless said, measured on keyboard 65 (< 2% of its power above 4 kHz),
+# with the first audio CNN as loss network:
 #   default weights (style 3000, energy 10, frequency 10): 74% of the output's power above 4 kHz (76% at 1000 steps);
 #   --style-weight 600: stopped at step 800, looking like the default (bright blobs at 4-6 kHz in the samples);
 #   --style-weight 100: 0.5% above 4 kHz, but a 110 Hz tone is added: median f0 error 291 cents;
 #   --style-weight 300 --frequency-weight 100: 71% above 4 kHz (bursts at the onset and the release);
 #   --style-weight 300 --frequency-weight 100 --energy-weight 300: no bursts, 7.8% above 4 kHz, f0 error 149 cents.
 # The flute note's breath noise and tremolo fill its image up to 8 kHz, and the network meets those Gram statistics
-# with tones where Slow (Gatys) does not (1.4% above 4 kHz for the same pair). One transformation
+# with tones where Slow (Gatys) does not (1.4% above 4 kHz for the same pair). With the second audio CNN (session 7),
+# default weights: stopped at step 1400, its sample had lost the content's partials and filled the silent tail. One transformation
 # network per style note (the shipped examples keyboard 60 and flute 60), trained over the FluidR3 notes of nine
 # families with the shipped audio CNN (`audio_cnn-default`, recipes/classifier.sh) as loss network. Check a model
 # with `pytest tests/test_fast.py -k shipped` before committing it.
