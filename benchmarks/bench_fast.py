@@ -95,12 +95,17 @@ def fast_quality(model: str) -> None:
     from spectrostyle.evaluation import pitch_error_to_note_cents
     from spectrostyle.gatys import load_feature_net
     from spectrostyle.losses import LossWeights, PerceptualLoss
-    from spectrostyle.registry import is_shipped
+    from spectrostyle.registry import is_shipped, load_named_model
     from spectrostyle.spectrogram import Spectrogram
 
     loss = PerceptualLoss(load_feature_net("default"), LossWeights(content=0, energy=0, frequency=0))
+    trained_style_family = None  # a model given by --model: only the pair of the style it was trained for
+    if model not in DEFAULT_MODELS.values():
+        trained_style_family = load_named_model(model, "fast_transformer").metadata["style"]["file"].split("_")[0]
     for style_family, content_family in [("keyboard", "flute"), ("flute", "keyboard")]:
-        name = style_family if model in DEFAULT_MODELS.values() else model
+        if trained_style_family not in (None, style_family):
+            continue
+        name = style_family if trained_style_family is None else model
         if name == style_family and not is_shipped("fast_transformer", name):
             print(f"  quality {content_family} 65 as {style_family} 60: no shipped fast_transformer-{name}, skipped")
             continue

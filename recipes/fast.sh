@@ -9,7 +9,9 @@
 #   --style-weight 300 --frequency-weight 100 --energy-weight 300: no bursts, 7.8% above 4 kHz, f0 error 149 cents.
 # The flute note's breath noise and tremolo fill its image up to 8 kHz, and the network meets those Gram statistics
 # with tones where Slow (Gatys) does not (1.4% above 4 kHz for the same pair). With the second audio CNN (session 7),
-# default weights: stopped at step 1400, its sample had lost the content's partials and filled the silent tail. One transformation
+# default weights: stopped at step 1400, its sample had lost the content's partials and filled the silent tail.
+# Keyboard style with --style-weight 10000 (session 7, not shipped): Fast/Slow style loss 8.27x against the
+# shipped model's 7.89x (benchmarks/bench_fast.py --quality): a higher style weight does not close the gap. One transformation
 # network per style note (the shipped examples keyboard 60 and flute 60), trained over the FluidR3 notes of nine
 # families with the shipped audio CNN (`audio_cnn-default`, recipes/classifier.sh) as loss network. Check a model
 # with `pytest tests/test_fast.py -k shipped` before committing it.
