@@ -59,8 +59,9 @@ def speed(method_name: str, model: str, direction: str, repeats: int) -> tuple[f
     return statistics.median(times), load_seconds
 
 
-def quality(method_name: str, model: str, data: Path, f0_notes: int, classifier_name: str = "default") -> None:
-    metadata = load_named_model(model, KINDS[method_name]).metadata
+def quality(method_name: str, model: str, metadata: dict, data: Path, f0_notes: int,
+            classifier_name: str = "default") -> None:
+    """Print the quality figures of ``model`` (its ``metadata`` says the domains and held-out pitches)."""
     classifier = load_named_model(classifier_name, "audio_cnn")
     directions = list(metadata["directions"])
     print(f"  held-out pitches {metadata['held_out_pitches']}; {metadata.get('steps')} training steps")
@@ -116,12 +117,12 @@ def main() -> None:
             if not (data / "examples.json").exists():
                 data = render_held_out(metadata, Path(scratch) / name)
                 print(f"{args.data} not found: rendered the held-out notes into a temporary folder")
-            print(f"{name} ({KINDS[name] + '-' + args.model if args.model == SHIPPED_MODEL else args.model}):")
+            print(f"{name} ({f'{KINDS[name]}-{args.model}' if args.model == SHIPPED_MODEL else args.model}):")
             for direction in metadata["directions"]:
                 seconds, load_seconds = speed(name, args.model, direction, args.repeats)
                 print(f"  speed {direction}: {1000 * seconds:.0f} ms per 4 s note end to end = "
                       f"{4.0 / seconds:.0f}x real time (goal >= 50x); model load {1000 * load_seconds:.0f} ms")
-            quality(name, args.model, data, args.f0_notes, args.classifier)
+            quality(name, args.model, metadata, data, args.f0_notes, args.classifier)
 
 
 if __name__ == "__main__":
