@@ -67,6 +67,21 @@ def test_same_seed_same_weights_and_no_overwrite(tiny_data, tmp_path):
         train_classifier(_options(tiny_data, tmp_path / "a", epochs=3))
 
 
+def test_bf16_training_is_seeded_differs_from_fp32_and_keeps_float32_weights(tiny_data, tmp_path):
+    fp32 = train_classifier(_options(tiny_data, tmp_path / "fp32", epochs=2))
+    bf16 = train_classifier(_options(tiny_data, tmp_path / "bf16", epochs=2, precision="bf16"))
+    again = train_classifier(_options(tiny_data, tmp_path / "again", epochs=2, precision="bf16"))
+    assert bf16["parameter_sha256"] == again["parameter_sha256"]
+    assert bf16["parameter_sha256"] != fp32["parameter_sha256"]  # autocast really changed the arithmetic
+    assert bf16["options"]["fit"]["precision"] == "bf16"
+    from safetensors.torch import load_file
+
+    weights = load_file(tmp_path / "bf16" / "model.safetensors")
+    assert {tensor.dtype for tensor in weights.values() if tensor.is_floating_point()} == {torch.float32}
+    with pytest.raises(InputError, match="precision must be one of fp32, bf16"):
+        FitOptions(precision="fp16")
+
+
 def test_resume_after_a_kill_matches_the_uninterrupted_run(tiny_data, tmp_path, monkeypatch):
     whole = train_classifier(_options(tiny_data, tmp_path / "whole", epochs=2))
     from spectrostyle import classifier as module

@@ -52,6 +52,8 @@ def test_invert_an_edited_png_warns_and_works(tmp_path, capsys):
     (["transfer", "{note}", "--style", "{note}", "-o", "{tmp}/o.wav", "--method", "warp"], "unknown method"),
     (["classify", "{note}", "--model", "nonesuch"], "no shipped audio_cnn model named 'nonesuch'"),
     (["spectrogram"], "Missing argument"),
+    (["train", "fast", "--style", "{note}", "--data", "{tmp}", "--out", "{tmp}/r", "--precision", "fp16"],
+     "'fp16' is not one of 'fp32', 'bf16'"),
     (["frobnicate"], "No such command"),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, note_wav, args, message):
@@ -113,3 +115,12 @@ def test_models_lists_the_shipped_classifier(capsys):
     assert main(["models"]) == 0
     listing = capsys.readouterr().out
     assert "audio_cnn" in listing and "default" in listing and "n_fft 1024" in listing
+
+
+def test_every_trainer_offers_the_precisions_training_knows():
+    from spectrostyle.cli import train
+    from spectrostyle.training import PRECISIONS
+
+    for name, command in train.commands.items():
+        option = next(p for p in command.params if p.name == "precision")
+        assert tuple(option.type.choices) == PRECISIONS, name

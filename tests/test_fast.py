@@ -174,6 +174,21 @@ def test_training_lowers_the_loss_and_writes_its_files(training_setup, tmp_path)
     assert np.isfinite(result.audio).all()
 
 
+def test_bf16_training_lowers_the_loss_and_differs_from_fp32(training_setup, tmp_path):
+    data, feature_net = training_setup
+    train_fast(_training_options(data, feature_net, tmp_path / "bf16", steps=6, checkpoint_every=1, precision="bf16"))
+    train_fast(_training_options(data, feature_net, tmp_path / "fp32", steps=6, checkpoint_every=1))
+    rows = {}
+    for name in ("bf16", "fp32"):
+        with open(tmp_path / name / "metrics.csv") as handle:
+            rows[name] = list(csv.DictReader(handle))
+    bf16, fp32 = rows["bf16"], rows["fp32"]
+    assert float(bf16[-1]["val_style"]) < float(bf16[0]["val_style"])
+    # the first step's losses are computed in bfloat16 (within its 3 significant digits), so they differ a little
+    assert float(bf16[0]["train_total"]) == pytest.approx(float(fp32[0]["train_total"]), rel=0.02)
+    assert float(bf16[0]["train_total"]) != float(fp32[0]["train_total"])
+
+
 def test_resume_after_a_kill_matches_the_uninterrupted_run(training_setup, tmp_path, monkeypatch):
     data, feature_net = training_setup
     whole = train_fast(_training_options(data, feature_net, tmp_path / "whole", steps=4))

@@ -29,6 +29,8 @@ from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
 from spectrostyle.training import (
     Distributed,
     MetricsLog,
+    autocast,
+    check_precision,
     epoch_generator,
     load_checkpoint,
     prepare_out_dir,
@@ -135,7 +137,11 @@ class FitOptions:
     patience: int = 6
     seed: int = 0
     augmentation: str = "light"  # a key of AUGMENTATIONS
+    precision: str = "fp32"  # a key of training.PRECISIONS
     progress: bool = True
+
+    def __post_init__(self) -> None:
+        check_precision(self.precision)
 
 
 def _accuracy_and_loss(model: nn.Module, images: Tensor, labels: Tensor, device: torch.device,
@@ -204,8 +210,9 @@ def fit_classifier(model: AudioCNN, train: tuple[Tensor, Tensor], val: tuple[Ten
             if augmentation is not None:
                 images = augmentation(images, aug_generator)
             labels = train_labels[batch_indices].to(device)
-            logits = wrapped(images.to(device).contiguous(memory_format=torch.channels_last))
-            loss = nn.functional.cross_entropy(logits, labels, label_smoothing=0.05)
+            with autocast(device, options.precision):
+                logits = wrapped(images.to(device).contiguous(memory_format=torch.channels_last))
+                loss = nn.functional.cross_entropy(logits.float(), labels, label_smoothing=0.05)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()

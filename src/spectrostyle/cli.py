@@ -240,6 +240,14 @@ def train() -> None:
     """Train models (checkpoints each epoch; --resume continues; runs under torchrun)."""
 
 
+def _precision_option():
+    # training.PRECISIONS, written out so that the CLI starts without importing torch (a test checks they agree)
+    return click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
+                        help="bf16: the training steps under bfloat16 autocast (on a CPU with AVX512-BF16 the "
+                             "classifier trained 1.4x faster, Fast 1.15x; slower on a CPU without it; for GPUs); "
+                             "weights and validation stay float32.")
+
+
 @train.command("classifier")
 @click.option("--data", type=click.Path(path_type=Path), required=True, help="NSynth-format dataset folder.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Run folder.")
@@ -263,6 +271,7 @@ def train() -> None:
 @click.option("--augmentation", type=click.Choice(["light", "timbre", "none"]), default="light", show_default=True,
               help="light: delays and level drops; timbre: also pitch and tempo resampling, random equalisers "
                    "and masked bands (generalises better to unheard instruments).")
+@_precision_option()
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
@@ -270,8 +279,8 @@ def train() -> None:
 def train_classifier_cmd(data: Path, out_dir: Path, families: str | None, extra_data: tuple[Path, ...],
                          width: float, batch_norm: bool, pitch_head: bool, epochs: int, batch_size: int, lr: float,
                          patience: int,
-                         val_instruments: int, test_instruments: int, augmentation: str, seed: int, device: str,
-                         resume: bool, quiet: bool) -> None:
+                         val_instruments: int, test_instruments: int, augmentation: str, precision: str,
+                         seed: int, device: str, resume: bool, quiet: bool) -> None:
     """Train the VGG-19-structured audio CNN to classify instrument families."""
     from spectrostyle.classifier import DEFAULT_FAMILIES, ClassifierTrainingOptions, FitOptions, train_classifier
 
@@ -280,8 +289,7 @@ def train_classifier_cmd(data: Path, out_dir: Path, families: str | None, extra_
         batch_norm=batch_norm, pitch_head=pitch_head, val_instruments_per_family=val_instruments,
         test_instruments_per_family=test_instruments, device=device, resume=resume,
         fit=FitOptions(epochs=epochs, batch_size=batch_size, learning_rate=lr, patience=patience, seed=seed,
-                       augmentation=augmentation,
-                       progress=not quiet))
+                       augmentation=augmentation, precision=precision, progress=not quiet))
     report = train_classifier(options)
     click.echo(f"best epoch {report['best_epoch'] + 1}: validation accuracy {report['best_val_accuracy']:.3f}; "
                f"test accuracy on unseen instruments {report['test_accuracy']:.3f}; model: {out_dir / 'model.json'}")
@@ -324,6 +332,7 @@ def _loop_option_list(*, batch_size: int = 4, lr: float = 1e-3, final_lr: float 
         click.option("--samples", type=click.IntRange(0, 100), default=2, show_default=True,
                      help="Sample spectrograms and sounds written at each checkpoint."),
         click.option("--seed", type=int, default=0, show_default=True),
+        _precision_option(),
         click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto."),
         click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint."),
         click.option("--quiet", is_flag=True, help="No progress bars."),
@@ -352,11 +361,12 @@ def _notes_and_loop_options(command):
 
 
 def _loop(steps: int, batch_size: int, lr: float, final_lr: float, checkpoint_every: int, samples: int, seed: int,
-          quiet: bool, **schedule):
+          precision: str, quiet: bool, **schedule):
     from spectrostyle.feedforward import LoopOptions
 
     return LoopOptions(steps=steps, batch_size=batch_size, learning_rate=lr, final_learning_rate=final_lr,
-                       checkpoint_every=checkpoint_every, samples=samples, seed=seed, progress=not quiet, **schedule)
+                       checkpoint_every=checkpoint_every, samples=samples, seed=seed, precision=precision,
+                       progress=not quiet, **schedule)
 
 
 @train.command("fast")
@@ -374,8 +384,8 @@ def _loop(steps: int, batch_size: int, lr: float, final_lr: float, checkpoint_ev
 @click.option("--tv-weight", type=float, default=0.0, show_default=True)
 def train_fast_cmd(style: Path, data: Path, out_dir: Path, families: str | None, pitches: str | None,
                    velocities: str | None, max_notes: int | None, val_notes: int, steps: int, batch_size: int,
-                   lr: float, final_lr: float, checkpoint_every: int, samples: int, seed: int, device: str,
-                   resume: bool, quiet: bool, feature_net: str, channels: str, residual_blocks: int,
+                   lr: float, final_lr: float, checkpoint_every: int, samples: int, seed: int, precision: str,
+                   device: str, resume: bool, quiet: bool, feature_net: str, channels: str, residual_blocks: int,
                    content_weight: float, style_weight: float, energy_weight: float, frequency_weight: float,
                    tv_weight: float) -> None:
     """Train a Fast (Johnson) transformation network for one --style sound over the notes of --data."""
@@ -387,7 +397,7 @@ def train_fast_cmd(style: Path, data: Path, out_dir: Path, families: str | None,
         channels=_parse_int_list(channels, "--channels"), residual_blocks=residual_blocks,
         content_weight=content_weight, style_weight=style_weight, energy_weight=energy_weight,
         frequency_weight=frequency_weight, tv_weight=tv_weight,
-        loop=_loop(steps, batch_size, lr, final_lr, checkpoint_every, samples, seed, quiet),
+        loop=_loop(steps, batch_size, lr, final_lr, checkpoint_every, samples, seed, precision, quiet),
         device=device, resume=resume)
     report = train_fast(options)
     click.echo(f"{report['steps']} steps, validation loss {report['final_val_loss']:.4g}; "
@@ -405,8 +415,8 @@ def train_fast_cmd(style: Path, data: Path, out_dir: Path, families: str | None,
                    "(0: the paper's losses only).")
 def train_adain_cmd(data: Path, out_dir: Path, families: str | None, pitches: str | None, velocities: str | None,
                     max_notes: int | None, val_notes: int, steps: int, batch_size: int, lr: float,
-                    final_lr: float, checkpoint_every: int, samples: int, seed: int, device: str, resume: bool,
-                    quiet: bool, encoder: str, content_weight: float, style_weight: float,
+                    final_lr: float, checkpoint_every: int, samples: int, seed: int, precision: str,
+                    device: str, resume: bool, quiet: bool, encoder: str, content_weight: float, style_weight: float,
                     identity_weight: float) -> None:
     """Train an AdaIN decoder for the audio CNN --encoder on the notes of --data."""
     from spectrostyle.adain import AdainTrainingOptions, train_adain
@@ -414,7 +424,7 @@ def train_adain_cmd(data: Path, out_dir: Path, families: str | None, pitches: st
     options = AdainTrainingOptions(
         data=data, out=out_dir, notes=_note_selection(families, pitches, velocities, max_notes, val_notes),
         encoder=encoder, content_weight=content_weight, style_weight=style_weight, identity_weight=identity_weight,
-        loop=_loop(steps, batch_size, lr, final_lr, checkpoint_every, samples, seed, quiet),
+        loop=_loop(steps, batch_size, lr, final_lr, checkpoint_every, samples, seed, precision, quiet),
         device=device, resume=resume)
     report = train_adain(options)
     click.echo(f"{report['steps']} steps, validation loss {report['final_val_loss']:.4g}; "
@@ -456,7 +466,7 @@ def _gan_settings(values: dict) -> dict:
                               velocities=_parse_int_list(v["velocities"], "--velocities") if v["velocities"] else None,
                               hold_out_every=v["hold_out_every"], val_notes=v["val_notes"], max_notes=v["max_notes"])
     loop = _loop(v["steps"], v["batch_size"], v["lr"], v["final_lr"], v["checkpoint_every"], v["samples"], v["seed"],
-                 v["quiet"], schedule="linear", decay_start=v["decay_start"], betas=(0.5, 0.999))
+                 v["precision"], v["quiet"], schedule="linear", decay_start=v["decay_start"], betas=(0.5, 0.999))
     return {"data": v["data"], "out": v["out_dir"], "domains": domains, "crop_frames": v["crop_frames"],
             "discriminator_channels": _parse_int_list(v["discriminator_channels"], "--discriminator-channels"),
             "loop": loop, "device": v["device"], "resume": v["resume"]}

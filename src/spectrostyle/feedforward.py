@@ -40,6 +40,8 @@ from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
 from spectrostyle.training import (
     Distributed,
     MetricsLog,
+    autocast,
+    check_precision,
     epoch_generator,
     load_checkpoint,
     prepare_out_dir,
@@ -268,8 +270,10 @@ class LoopOptions:
     schedule: str = "cosine"
     decay_start: float = 0.5
     betas: tuple[float, float] = (0.9, 0.999)
+    precision: str = "fp32"  # a key of training.PRECISIONS: "bf16" runs the losses (networks included) under autocast
 
     def __post_init__(self) -> None:
+        check_precision(self.precision)
         for name in ("steps", "batch_size", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -431,8 +435,9 @@ def fit(task: TrainingTask, notes: TrainingNotes, out_dir: Path, loop: LoopOptio
             group["lr"] = loop.learning_rate_at(step)
         content = notes.train_batch(indices, generator).to(device, torch.float32).contiguous(
             memory_format=torch.channels_last)
-        terms = task.losses(wrapped, content, generator)
-        per_note = torch.stack([terms[name] for name in task.term_names])  # (terms, B)
+        with autocast(device, loop.precision):
+            terms = task.losses(wrapped, content, generator)
+        per_note = torch.stack([terms[name].float() for name in task.term_names])  # (terms, B)
         objective = per_note.sum(0).mean()
         optimiser.zero_grad(set_to_none=True)
         objective.backward()
