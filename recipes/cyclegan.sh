@@ -13,7 +13,8 @@
 # the target family by the first audio CNN (a2b 85.3% -> 94.1%, b2a 65.9% -> 72.7%; by the second, shipped in
 # session 7: a2b 64.7% -> 64.7%, b2a 77.3% -> 90.9%), but a2b lost the pitch of 8 of 34 notes (f0 errors of
 # 220-1200 cents; none with 2000 steps) and of 9 of 20 a2b sounds in the paper's experiment (octave errors at MIDI
-# 72-82), so the 2000-step model stays.
+# 72-82), so the 2000-step model stays. 3000 steps (session 8, 32.3 min): b2a 93.2% heard as flute (2 of 44 off
+# pitch) but a2b 47.1% as keyboard (pitch kept): not shipped.
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${1:-$repo_root/runs}"

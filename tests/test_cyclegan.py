@@ -298,6 +298,20 @@ def test_training_writes_its_files(data, tmp_path):
     assert np.isfinite(result.audio).all()
 
 
+def test_bf16_training_step_gives_the_float32_losses_within_bfloat16_precision(data, tmp_path):
+    rows = {}
+    for precision in ("fp32", "bf16"):
+        report = train_cyclegan(_options(data, tmp_path / precision, steps=1, checkpoint_every=1,
+                                         precision=precision))
+        assert report["options"]["loop"]["precision"] == precision
+        with open(tmp_path / precision / "metrics.csv") as handle:
+            rows[precision] = next(csv.DictReader(handle))
+    for name in CycleGANModel.term_names:  # the same first step (same seed), computed in other arithmetic
+        assert float(rows["bf16"][f"train_{name}"]) == pytest.approx(float(rows["fp32"][f"train_{name}"]),
+                                                                      rel=0.05, abs=1e-3), name
+    assert rows["bf16"]["train_total"] != rows["fp32"]["train_total"]
+
+
 def test_resume_after_a_kill_matches_the_uninterrupted_run(data, tmp_path, monkeypatch):
     whole = train_cyclegan(_options(data, tmp_path / "whole", steps=4))
     from spectrostyle import feedforward
