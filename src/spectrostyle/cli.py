@@ -244,8 +244,8 @@ def _precision_option():
     # training.PRECISIONS, written out so that the CLI starts without importing torch (a test checks they agree)
     return click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
                         help="bf16: the training steps under bfloat16 autocast (on a CPU with AVX512-BF16 the "
-                             "classifier trained 1.4x faster, Fast 1.15x; slower on a CPU without it; for GPUs); "
-                             "weights and validation stay float32.")
+                             "classifier trained 1.4x faster, Fast 1.15x, CycleGAN 1.2x slower; for GPUs); weights "
+                             "and validation stay float32.")
 
 
 @train.command("classifier")

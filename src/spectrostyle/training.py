@@ -27,7 +27,8 @@ from spectrostyle.errors import InputError
 CHECKPOINT_NAME = "checkpoint.pt"
 # arithmetic of a training step: "bf16" runs the forward pass and the loss under bfloat16 autocast (weights, optimiser
 # and validation stay float32). On this project's CPU (AVX512-BF16) a classifier epoch took 103-116 s instead of
-# 150-160 s and a Fast step 0.37 s instead of 0.42 s; a CPU without bfloat16 instructions runs it slower
+# 150-160 s and a Fast step 0.37 s instead of 0.42 s, but a CycleGAN step 0.69-0.71 s instead of 0.57-0.60 s; a CPU
+# without bfloat16 instructions runs it slower
 PRECISIONS = ("fp32", "bf16")
 
 
