@@ -14,8 +14,9 @@ for arg in "$@"; do
   esac
 done
 
-# timgm6mb-soundfont (6 MB): the second SoundFont that recipes/classifier.sh renders the training programs from
-system_packages=(libfluidsynth3 fluid-soundfont-gm timgm6mb-soundfont libsndfile1)
+# timgm6mb-soundfont (6 MB) and csound-soundfont (4 MB): the second and third SoundFonts that recipes/classifier.sh
+# renders the training programs from
+system_packages=(libfluidsynth3 fluid-soundfont-gm timgm6mb-soundfont csound-soundfont libsndfile1)
 # the browser test drives Debian's Chromium (/usr/bin/chromium) headless; Playwright never downloads a browser
 if [ "$want_dev" -eq 1 ]; then system_packages+=(chromium); fi
 missing=()

@@ -83,6 +83,11 @@ def test_dataset_render_and_info(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "2 notes" in text and "flute" in text
     assert main(["dataset", "render", "--out", str(out), "--families", "kazoo", "--quiet"]) == 2
+    assert main(["dataset", "render", "--out", str(out), "--families", "flute", "--programs", "0",
+                 "--quiet"]) == 2
+    assert "GM program 0 is not in the families flute" in capsys.readouterr().err
+    assert main(["dataset", "render", "--out", str(out), "--families", "flute", "--programs", "74,x",
+                 "--quiet"]) == 2
 
 
 def test_demo_writes_the_page(tmp_path):

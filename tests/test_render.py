@@ -78,6 +78,15 @@ def test_plan_respects_ranges_and_order():
                               programs_per_family=2)
 
 
+def test_plan_keeps_only_the_programs_asked_for():
+    grid = {"families": ["reed", "flute"], "pitches": (60, 84), "pitch_step": 12, "velocities": (100,)}
+    plan = plan_notes(**grid, programs=(74, 65, 79))
+    assert {gm.program for gm, _, _ in plan} == {74, 65, 79}
+    assert plan == [n for n in plan_notes(**grid) if n[0].program in {74, 65, 79}]  # same notes, same order
+    # programs_per_family counts after the filter
+    assert {gm.program for gm, _, _ in plan_notes(**grid, programs=(74, 79, 65), programs_per_family=1)} == {74, 65}
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"families": ["flute", "kazoo"]}, "valid: bass, brass"),
     ({"pitches": (70, 60)}, "empty"),
@@ -87,6 +96,9 @@ def test_plan_respects_ranges_and_order():
     ({"velocities": (0,)}, "velocity"),
     ({"velocities": ()}, "no velocities"),
     ({"programs_per_family": 0}, "programs per family"),
+    ({"programs": (128,)}, "GM program must be an integer in 0..127"),
+    ({"programs": ()}, "no GM programs"),
+    ({"families": ["flute"], "programs": (73, 0, 1)}, "GM programs 0, 1 are not in the families flute"),
 ])
 def test_plan_rejects_bad_arguments(kwargs, message):
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):

@@ -203,9 +203,11 @@ def dataset() -> None:
 @click.option("--velocities", default="25,50,75,100,127", show_default=True, help="MIDI velocities.")
 @click.option("--programs-per-family", type=click.IntRange(1, 64), default=None,
               help="Use at most this many GM programs per family.")
+@click.option("--programs", default=None,
+              help="Comma-separated GM program numbers (0-127) to render, of the chosen families (default: all).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def dataset_render(out_dir: Path, soundfont: Path | None, families: str | None, pitches: str, pitch_step: int,
-                   velocities: str, programs_per_family: int | None, quiet: bool) -> None:
+                   velocities: str, programs_per_family: int | None, programs: str | None, quiet: bool) -> None:
     """Render NSynth-style 4 s notes (3 s held, 1 s release) from a GM SoundFont with FluidSynth."""
     from spectrostyle.render import render_dataset
 
@@ -217,6 +219,7 @@ def dataset_render(out_dir: Path, soundfont: Path | None, families: str | None, 
         pitch_step=pitch_step,
         velocities=_parse_int_list(velocities, "--velocities"),
         programs_per_family=programs_per_family,
+        programs=_parse_int_list(programs, "--programs") if programs is not None else None,
         progress=not quiet,
     )
     click.echo(str(summary))

@@ -422,12 +422,14 @@ class RenderSummary:
 
 def plan_notes(*, families: Iterable[str] | None = None, pitches: tuple[int, int] = (21, 108),
                pitch_step: int = 1, velocities: Iterable[int] = NSYNTH_VELOCITIES,
-               programs_per_family: int | None = None) -> list[tuple[GMProgram, int, int]]:
+               programs_per_family: int | None = None, programs: Iterable[int] | None = None
+               ) -> list[tuple[GMProgram, int, int]]:
     """The ``(program, pitch, velocity)`` triples :func:`render_dataset` renders, in its order.
 
     Order: families in NSynth order, programs most typical first, pitches then velocities ascending.
-    Only pitches inside each program's playable range are included. Raises :class:`InputError` for
-    unknown families or bad ranges.
+    Only pitches inside each program's playable range are included; ``programs`` (GM numbers 0-127) keeps only
+    those programs (before ``programs_per_family`` counts). Raises :class:`InputError` for unknown families,
+    bad ranges, or a listed program that is not in the chosen families.
     """
     family_list = _check_families(families)
     lo, hi = _check_pitches(pitches)
@@ -440,14 +442,31 @@ def plan_notes(*, families: Iterable[str] | None = None, pitches: tuple[int, int
                                             or not isinstance(programs_per_family, int)
                                             or programs_per_family < 1):
         raise InputError(f"programs per family must be a positive integer, got {programs_per_family!r}")
+    wanted = _check_programs(programs, family_list)
     plan = []
     for family in family_list:
-        programs = family_programs(family)[:programs_per_family]
-        for gm in programs:
+        chosen = [gm for gm in family_programs(family) if wanted is None or gm.program in wanted]
+        for gm in chosen[:programs_per_family]:
             for pitch in range(lo, hi + 1, pitch_step):
                 if gm.plays(pitch):
                     plan.extend((gm, pitch, velocity) for velocity in velocity_list)
     return plan
+
+
+def _check_programs(programs: Iterable[int] | None, families: Sequence[str]) -> set[int] | None:
+    """The set of GM program numbers asked for (None: all); :class:`InputError` for a number outside 0..127 or a
+    program that the chosen families do not have."""
+    if programs is None:
+        return None
+    wanted = {_check_midi(p, "GM program") for p in programs}
+    if not wanted:
+        raise InputError("no GM programs given")
+    offered = {gm.program for family in families for gm in family_programs(family)}
+    missing = sorted(wanted - offered)
+    if missing:
+        raise InputError(f"GM program{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))} "
+                         f"{'are' if len(missing) > 1 else 'is'} not in the families {', '.join(families)}")
+    return wanted
 
 
 def _check_families(families: Iterable[str] | None) -> list[str]:
@@ -500,8 +519,9 @@ def _write_json(json_path: Path, entries: dict[str, dict[str, Any]]) -> None:
 def render_dataset(out_dir: str | os.PathLike, *, soundfont: str | os.PathLike | None = None,
                    families: Iterable[str] | None = None, pitches: tuple[int, int] = (21, 108),
                    pitch_step: int = 1, velocities: Iterable[int] = NSYNTH_VELOCITIES,
-                   programs_per_family: int | None = None, sample_rate: int = DEFAULT_SAMPLE_RATE,
-                   gain: float = DEFAULT_GAIN, progress: bool = True) -> RenderSummary:
+                   programs_per_family: int | None = None, programs: Iterable[int] | None = None,
+                   sample_rate: int = DEFAULT_SAMPLE_RATE, gain: float = DEFAULT_GAIN, progress: bool = True
+                   ) -> RenderSummary:
     """Render an NSynth-format dataset into ``out_dir``: ``examples.json`` and ``audio/<note_str>.wav``.
 
     Every ``(program, pitch, velocity)`` of :func:`plan_notes` becomes a 4 s, 16-bit mono WAV at
@@ -511,7 +531,7 @@ def render_dataset(out_dir: str | os.PathLike, *, soundfont: str | os.PathLike |
     """
     started = time.perf_counter()
     plan = plan_notes(families=families, pitches=pitches, pitch_step=pitch_step, velocities=velocities,
-                      programs_per_family=programs_per_family)
+                      programs_per_family=programs_per_family, programs=programs)
     soundfont_path = _check_soundfont(soundfont)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
