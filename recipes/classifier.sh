@@ -12,7 +12,8 @@
 # CSOUND=1 adds a third SoundFont, Debian's csound-soundfont (sf_GMbank.sf2, installed by scripts/setup.sh), for the 41
 # programs whose sounds are its own (the others are TimGM6mb's samples: waveform correlation >= 0.94 at MIDI 60);
 # held-out programs stay out of training as before. Session 9: `CSOUND=1 PRECISION=bf16 EPOCHS=11` heard 85.5% of
-# the held-out notes in 24.8 min of training (epochs 130-145 s); not shipped yet (BENCHMARKS.md).
+# the held-out notes in 24.8 min of training (epochs 130-145 s); not shipped yet. SEED=1 also draws other held-out
+# programs: that run (whole recipe 31.6 min) heard only 40.8% of its nine (BENCHMARKS.md).
 # Deterministic: same data, same seed, same weights (on the same machine/torch). RESUME=1 continues an interrupted
 # training run with nothing lost; NO_SHIP=1 leaves the package alone; EPOCHS=N (default 14) and SEED=N (default 0).
 set -euo pipefail
