@@ -18,6 +18,10 @@
 # programs: that run (whole recipe 31.6 min) heard only 40.8% of its nine (BENCHMARKS.md).
 # Deterministic: same data, same seed, same weights (on the same machine/torch). RESUME=1 continues an interrupted
 # training run with nothing lost; NO_SHIP=1 leaves the package alone; EPOCHS=N (default 14) and SEED=N (default 0).
+# FOLD=K (0-7, default 0) holds out the K-th program of each family's seeded order instead (program
+# cross-validation: folds 0-7 test every program of the 8-program families once; fold 0 is the shipped split):
+# never shipped:  for k in 1 2 3; do FOLD=$k bash recipes/classifier.sh runs/cv-$k; done
+#   .venv/bin/python benchmarks/bench_classifier.py --model runs/classifier/model.json --model runs/cv-1/classifier/model.json ...
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${1:-$repo_root/runs}"
@@ -38,7 +42,9 @@ fi
 epochs="${EPOCHS:-14}"
 "$spectrostyle" --threads 2 train classifier --data "$work/fluidr3-classifier" --out "$work/classifier" "${extra[@]}" \
   --families "$families" --epochs "$epochs" --patience "$epochs" --batch-size 8 --lr 1e-3 --seed "${SEED:-0}" \
-  --augmentation timbre --precision "${PRECISION:-fp32}" ${RESUME:+--resume}
-if [ -z "${NO_SHIP:-}" ]; then
+  --fold "${FOLD:-0}" --augmentation timbre --precision "${PRECISION:-fp32}" ${RESUME:+--resume}
+if [ "${FOLD:-0}" != 0 ]; then
+  echo "FOLD=$FOLD: a cross-validation run, not shipped (the shipped network is fold 0's)"
+elif [ -z "${NO_SHIP:-}" ]; then
   "$repo_root/.venv/bin/python" "$repo_root/scripts/ship_model.py" "$work/classifier/model.json" audio_cnn default
 fi

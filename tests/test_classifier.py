@@ -56,7 +56,9 @@ def test_train_writes_model_metrics_and_report(tiny_data, tmp_path):
     with open(run / "metrics.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert [int(r["epoch"]) for r in rows] == [0]
-    assert json.loads((run / "model.json").read_text())["config"]["class_names"] == list(FAMILIES)
+    saved = json.loads((run / "model.json").read_text())
+    assert saved["config"]["class_names"] == list(FAMILIES)
+    assert saved["metadata"]["seed"] == 0 and saved["metadata"]["fold"] == 0  # which split it was tested on
 
 
 def test_same_seed_same_weights_and_no_overwrite(tiny_data, tmp_path):
@@ -182,3 +184,29 @@ def test_extra_data_adds_training_instruments_only(tiny_data, tmp_path):
     assert report["extra_training_notes"] == len(added)
     assert report["notes"]["train"] == 2 * len(splits["train"])
     assert not set(report["instruments"]["test"]) & train_instruments
+
+
+def test_folds_test_every_instrument_once_and_fold_zero_is_the_old_split(capsys, tiny_data, tmp_path):
+    from types import SimpleNamespace
+
+    examples = [SimpleNamespace(instrument_str=f"{family}_acoustic_{i:03d}", instrument_family_str=family, pitch=p)
+                for family, count in (("flute", 5), ("keyboard", 7)) for i in range(count) for p in (60, 64)]
+    tested: dict[str, list[str]] = {"flute": [], "keyboard": []}
+    for fold in range(5):  # flute has 5 instruments: folds 0-4
+        splits = split_instruments(examples, FAMILIES, 1, 1, seed=3, fold=fold)
+        names = {part: {e.instrument_str for e in notes} for part, notes in splits.items()}
+        assert len(names["test"]) == 2 and len(names["val"]) == 2
+        assert not names["test"] & names["val"] and not names["train"] & (names["test"] | names["val"])
+        assert sum(len(notes) for notes in splits.values()) == len(examples)
+        for name in names["test"]:
+            tested[name.split("_")[0]].append(name)
+    assert sorted(tested["flute"]) == sorted({e.instrument_str for e in examples if e.instrument_family_str == "flute"})
+    assert len(set(tested["keyboard"])) == 5  # 5 folds test 5 of keyboard's 7 instruments, none twice
+    assert split_instruments(examples, FAMILIES, 1, 1, seed=3) == split_instruments(examples, FAMILIES, 1, 1, 3, 0)
+    with pytest.raises(InputError, match=r"fold 5 is out of range: family 'flute' has 5 instruments.*folds are 0-4"):
+        split_instruments(examples, FAMILIES, 1, 1, seed=3, fold=5)
+    # the command line: tiny_data has 3 instruments per family, so folds 0-2
+    status = main(["train", "classifier", "--data", str(tiny_data), "--out", str(tmp_path / "run"), "--families",
+                   ",".join(FAMILIES), "--fold", "3", "--epochs", "1", "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and "fold 3 is out of range" in err and len(err.splitlines()) == 1

@@ -303,17 +303,26 @@ class ClassifierTrainingOptions:
     pitch_head: bool = False
     val_instruments_per_family: int = 1
     test_instruments_per_family: int = 1
+    fold: int = 0
     device: str = "cpu"
     resume: bool = False
     fit: FitOptions = field(default_factory=FitOptions)
 
 
 def split_instruments(examples: Sequence[Any], families: Sequence[str], val_per_family: int, test_per_family: int,
-                      seed: int) -> dict[str, list[Any]]:
+                      seed: int, fold: int = 0) -> dict[str, list[Any]]:
     """Split notes so that whole instruments are held out: per family, ``test_per_family`` instruments go to
-    test and ``val_per_family`` to validation (seeded choice), the rest to training."""
+    test and ``val_per_family`` to validation, the rest to training.
+
+    ``seed`` orders each family's instruments (a seeded shuffle); ``fold`` k takes the test instruments from
+    position ``k * test_per_family`` of that order and the validation ones right after (cyclically), so folds
+    ``0 .. n // test_per_family - 1`` of an n-instrument family test each of its instruments once (program
+    cross-validation); fold 0 is the split of earlier versions. :class:`InputError` when a family has too few
+    instruments or ``fold`` is past the smallest family's last fold.
+    """
     generator = np.random.default_rng(seed)
     splits: dict[str, list[Any]] = {"train": [], "val": [], "test": []}
+    orders = {}
     for family in families:
         instruments = sorted({e.instrument_str for e in examples if e.instrument_family_str == family})
         needed = val_per_family + test_per_family + 1
@@ -321,8 +330,16 @@ def split_instruments(examples: Sequence[Any], families: Sequence[str], val_per_
             raise InputError(f"family '{family}' has {len(instruments)} instrument(s) in the data; holding out "
                              f"{val_per_family} for validation and {test_per_family} for test needs {needed}")
         generator.shuffle(instruments)
-        test = set(instruments[:test_per_family])
-        val = set(instruments[test_per_family:test_per_family + val_per_family])
+        orders[family] = instruments
+    folds = min(len(instruments) // test_per_family for instruments in orders.values())
+    if not 0 <= fold < folds:
+        smallest = min(orders, key=lambda family: len(orders[family]))
+        raise InputError(f"fold {fold} is out of range: family '{smallest}' has {len(orders[smallest])} instruments, "
+                         f"so with {test_per_family} test instrument(s) per fold the folds are 0-{folds - 1}")
+    for family, instruments in orders.items():
+        start = fold * test_per_family
+        cycle = [instruments[(start + i) % len(instruments)] for i in range(test_per_family + val_per_family)]
+        test, val = set(cycle[:test_per_family]), set(cycle[test_per_family:])
         for example in examples:
             if example.instrument_family_str != family:
                 continue
@@ -371,7 +388,7 @@ def train_classifier(options: ClassifierTrainingOptions) -> dict[str, Any]:
     if missing:
         raise InputError(f"families not in '{options.data}': {', '.join(missing)} (present: {', '.join(present)})")
     splits = split_instruments(index.examples, options.families, options.val_instruments_per_family,
-                               options.test_instruments_per_family, options.fit.seed)
+                               options.test_instruments_per_family, options.fit.seed, options.fold)
     extra_notes = extra_training_notes(options.extra_data, splits, options.families)
     splits["train"] += extra_notes
     label_of = {family: i for i, family in enumerate(options.families)}
@@ -419,7 +436,8 @@ def train_classifier(options: ClassifierTrainingOptions) -> dict[str, Any]:
                            f"{', '.join(Path(root).name for root in options.extra_data)})")
         save_model(model.cpu(), options.out / "model", metadata={
             "name": options.out.name, "trained_on": trained_on, "test_accuracy_unseen_instruments": test_accuracy,
-            "held_out_instruments": report["instruments"]["test"], "best_epoch": summary["best_epoch"]})
+            "held_out_instruments": report["instruments"]["test"], "best_epoch": summary["best_epoch"],
+            "seed": options.fit.seed, "fold": options.fold})
         plot_confusion_matrix(matrix, options.families, options.out / "confusion_test.png",
                               f"test (unseen instruments): accuracy {test_accuracy:.1%}")
         with atomic_output(options.out / "report.json") as tmp:

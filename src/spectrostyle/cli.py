@@ -271,6 +271,10 @@ def _precision_option():
               help="Instruments per family held out for validation.")
 @click.option("--test-instruments", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Instruments per family held out for the test.")
+@click.option("--fold", type=click.IntRange(0, 1000), default=0, show_default=True,
+              help="Program cross-validation: fold K tests the instruments at positions K*T.. of each family's "
+                   "seeded order (T = --test-instruments), so folds 0..7 test every program of an 8-program "
+                   "family once.")
 @click.option("--augmentation", type=click.Choice(["light", "timbre", "none"]), default="light", show_default=True,
               help="light: delays and level drops; timbre: also pitch and tempo resampling, random equalisers "
                    "and masked bands (generalises better to unheard instruments).")
@@ -282,7 +286,7 @@ def _precision_option():
 def train_classifier_cmd(data: Path, out_dir: Path, families: str | None, extra_data: tuple[Path, ...],
                          width: float, batch_norm: bool, pitch_head: bool, epochs: int, batch_size: int, lr: float,
                          patience: int,
-                         val_instruments: int, test_instruments: int, augmentation: str, precision: str,
+                         val_instruments: int, test_instruments: int, fold: int, augmentation: str, precision: str,
                          seed: int, device: str, resume: bool, quiet: bool) -> None:
     """Train the VGG-19-structured audio CNN to classify instrument families."""
     from spectrostyle.classifier import DEFAULT_FAMILIES, ClassifierTrainingOptions, FitOptions, train_classifier
@@ -290,7 +294,7 @@ def train_classifier_cmd(data: Path, out_dir: Path, families: str | None, extra_
     options = ClassifierTrainingOptions(
         data=data, out=out_dir, families=_families(families, DEFAULT_FAMILIES), extra_data=extra_data, width=width,
         batch_norm=batch_norm, pitch_head=pitch_head, val_instruments_per_family=val_instruments,
-        test_instruments_per_family=test_instruments, device=device, resume=resume,
+        test_instruments_per_family=test_instruments, fold=fold, device=device, resume=resume,
         fit=FitOptions(epochs=epochs, batch_size=batch_size, learning_rate=lr, patience=patience, seed=seed,
                        augmentation=augmentation, precision=precision, progress=not quiet))
     report = train_classifier(options)
