@@ -115,11 +115,11 @@ def main() -> None:
         rows = [i for i, t in enumerate(truth) if t == family]
         print(f"{family:<10}{len(rows):>6}{correct[rows].mean():>10.1%}  {_mistakes(predicted, rows, family)}")
     if len(models) > 1:
-        print(f"{'program':<34}{'notes':>6}{'accuracy':>10}  mistaken for")
+        print(f"{'program':<46}{'notes':>6}{'accuracy':>10}  mistaken for")
         for program in sorted(set(instrument_of), key=lambda p: (correct[[i == p for i in instrument_of]].mean(), p)):
             rows = [i for i, p in enumerate(instrument_of) if p == program]
             label = f"{program} ({gm.get(program, '?')})"
-            print(f"{label:<34}{len(rows):>6}{correct[rows].mean():>10.1%}  "
+            print(f"{label:<46}{len(rows):>6}{correct[rows].mean():>10.1%}  "
                   f"{_mistakes(predicted, rows, truth[rows[0]])}")
 
 

@@ -59,6 +59,7 @@ def test_train_writes_model_metrics_and_report(tiny_data, tmp_path):
     saved = json.loads((run / "model.json").read_text())
     assert saved["config"]["class_names"] == list(FAMILIES)
     assert saved["metadata"]["seed"] == 0 and saved["metadata"]["fold"] == 0  # which split it was tested on
+    assert saved["metadata"]["training"]["augmentation"] == "light" and saved["metadata"]["training"]["epochs"] == 1
 
 
 def test_same_seed_same_weights_and_no_overwrite(tiny_data, tmp_path):

@@ -290,6 +290,7 @@ def test_training_writes_its_files(data, tmp_path):
     metadata = description["metadata"]
     assert metadata["domain_a"] == "flute" and metadata["domain_b"] == "keyboard"
     assert metadata["held_out_pitches"] == [64] and metadata["directions"]["b2a"] == "keyboard -> flute"
+    assert metadata["training"]["schedule"] == "linear" and metadata["training"]["steps"] == 3
     assert report["held_out_pitches"] == [64] and report["steps"] == 3
     checkpoint = load_checkpoint(run)  # the training checkpoint holds everything, the model file the generators
     assert any(k.startswith("d_a.") for k in checkpoint["model"]) and len(checkpoint["task"][0]["a"]["images"]) == 2

@@ -169,6 +169,9 @@ def test_training_lowers_the_loss_and_writes_its_files(training_setup, tmp_path)
     assert description["kind"] == "fast_transformer"
     assert description["metadata"]["style"]["file"] == "keyboard_acoustic_000-058-100.wav"
     assert len(description["metadata"]["feature_net"]["sha256"]) == 64
+    training = description["metadata"]["training"]  # how it was trained travels with the weights
+    assert training["steps"] == 6 and training["precision"] == "fp32" and training["seed"] == 0
+    assert "progress" not in training and training["learning_rate"] == pytest.approx(0.01)
     assert report["steps"] == 6 and sf.info(run / "samples/step-000006-0.wav").frames == 16_000
     result = transfer(harmonic_note(300.0, 1.0), None, "fast", model=str(run / "model.json"))
     assert np.isfinite(result.audio).all()

@@ -437,7 +437,8 @@ def train_classifier(options: ClassifierTrainingOptions) -> dict[str, Any]:
         save_model(model.cpu(), options.out / "model", metadata={
             "name": options.out.name, "trained_on": trained_on, "test_accuracy_unseen_instruments": test_accuracy,
             "held_out_instruments": report["instruments"]["test"], "best_epoch": summary["best_epoch"],
-            "seed": options.fit.seed, "fold": options.fold})
+            "seed": options.fit.seed, "fold": options.fold,
+            "training": {k: v for k, v in asdict(options.fit).items() if k != "progress"}})
         plot_confusion_matrix(matrix, options.families, options.out / "confusion_test.png",
                               f"test (unseen instruments): accuracy {test_accuracy:.1%}")
         with atomic_output(options.out / "report.json") as tmp:

@@ -515,9 +515,13 @@ def plot_metrics(rows: Sequence[dict[str, str]], term_names: Sequence[str], path
     return path
 
 
+TRAINING_RECORD_SKIP = ("progress", "checkpoint_every", "samples")  # loop options that do not change the weights
+
+
 def finish_run(model: nn.Module, out_dir: Path, metadata: dict[str, Any], report: dict[str, Any],
                dist_ctx: Distributed) -> None:
-    """Write ``model.json``/``model.safetensors`` and ``report.json`` (main process), and under DDP a
+    """Write ``model.json``/``model.safetensors`` (``metadata`` plus ``training``: the loop options of
+    ``report["options"]["loop"]`` that shape the weights) and ``report.json`` (main process), and under DDP a
     ``rankN.json`` with each process's parameter checksum (they must agree); then leave the process group."""
     from spectrostyle.checkpoint import save_model
     from spectrostyle.classifier import parameter_checksum
@@ -526,6 +530,9 @@ def finish_run(model: nn.Module, out_dir: Path, metadata: dict[str, Any], report
     if dist_ctx.enabled:
         with atomic_output(out_dir / f"rank{dist_ctx.rank}.json") as tmp:
             tmp.write_text(json.dumps({"rank": dist_ctx.rank, "parameter_sha256": checksum}))
+    loop = report.get("options", {}).get("loop")
+    if loop:  # how it was trained, in the model file itself
+        metadata = {**metadata, "training": {k: v for k, v in loop.items() if k not in TRAINING_RECORD_SKIP}}
     if dist_ctx.is_main:
         save_model(model.cpu(), out_dir / "model", metadata=metadata)
         with atomic_output(out_dir / "report.json") as tmp:
