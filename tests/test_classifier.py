@@ -211,3 +211,4 @@ def test_folds_test_every_instrument_once_and_fold_zero_is_the_old_split(capsys,
                    ",".join(FAMILIES), "--fold", "3", "--epochs", "1", "--quiet"])
     err = capsys.readouterr().err.strip()
     assert status == 2 and "fold 3 is out of range" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "run").exists()  # refused before anything was written

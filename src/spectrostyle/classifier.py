@@ -378,9 +378,6 @@ def train_classifier(options: ClassifierTrainingOptions) -> dict[str, Any]:
     started = time.perf_counter()
     device = resolve_device(options.device)
     dist_ctx = Distributed.from_environment(device)
-    if dist_ctx.is_main:
-        prepare_out_dir(options.out, options.resume)
-    dist_ctx.barrier()
     config = SpectrogramConfig()
     index = NSynthIndex.load(options.data)
     present = sorted({e.instrument_family_str for e in index.examples})
@@ -390,6 +387,9 @@ def train_classifier(options: ClassifierTrainingOptions) -> dict[str, Any]:
     splits = split_instruments(index.examples, options.families, options.val_instruments_per_family,
                                options.test_instruments_per_family, options.fit.seed, options.fold)
     extra_notes = extra_training_notes(options.extra_data, splits, options.families)
+    if dist_ctx.is_main:  # only once the input is known to be good: a bad one leaves no empty run folder
+        prepare_out_dir(options.out, options.resume)
+    dist_ctx.barrier()
     splits["train"] += extra_notes
     label_of = {family: i for i, family in enumerate(options.families)}
     tensors = {}
