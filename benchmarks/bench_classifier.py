@@ -46,16 +46,17 @@ def program_names() -> dict[str, str]:
     return {p.instrument_str: f"{p.program} {p.name}" for p in GM_PROGRAMS}
 
 
-def check_folds(models: list) -> None:
-    """Exit with a message when two runs held out the same program (then they are not folds of one
+def check_folds(models: list) -> str | None:
+    """What is wrong when two runs held out the same program (then they are not folds of one
     cross-validation: e.g. different seeds, which order the programs differently)."""
     seen: dict[str, int] = {}
     for number, model in enumerate(models):
         for instrument in model.metadata["held_out_instruments"]:
             if instrument in seen:
-                raise SystemExit(f"models {seen[instrument] + 1} and {number + 1} both held out {instrument}: give "
-                                 "folds of one seed, each once")
+                return (f"models {seen[instrument] + 1} and {number + 1} both held out {instrument}: give folds of "
+                        "one seed, each once")
             seen[instrument] = number
+    return None
 
 
 def main() -> None:
@@ -68,8 +69,9 @@ def main() -> None:
 
     names = args.model or ["default"]
     models = [load_named_model(name, "audio_cnn").eval() for name in names]
-    if len(models) > 1:
-        check_folds(models)
+    problem = check_folds(models)
+    if problem:
+        parser.error(problem)  # exit status 2
     gm = program_names()
     truth: list[str] = []
     predicted: list[str] = []
