@@ -16,6 +16,8 @@
 # held-out programs stay out of training as before. Session 9: `CSOUND=1 PRECISION=bf16 EPOCHS=11` heard 85.5% of
 # the held-out notes in 24.8 min of training (epochs 130-145 s); not shipped yet. SEED=1 also draws other held-out
 # programs: that run (whole recipe 31.6 min) heard only 40.8% of its nine (BENCHMARKS.md).
+# Session 10, program cross-validation (FOLD=0-3, CSOUND=1 PRECISION=bf16 EPOCHS=11): 85.5, 45.6, 62.0, 58.3%,
+# pooled 63.4% over 36 programs; the shipped setting 81.4 and 46.3% on folds 0-1 (BENCHMARKS.md).
 # Deterministic: same data, same seed, same weights (on the same machine/torch). RESUME=1 continues an interrupted
 # training run with nothing lost; NO_SHIP=1 leaves the package alone; EPOCHS=N (default 14) and SEED=N (default 0).
 # FOLD=K (0-7, default 0) holds out the K-th program of each family's seeded order instead (program
