@@ -101,15 +101,16 @@ def main() -> None:
             instrument_of += [e.instrument_str for e in notes]
             predicted += guesses
     correct = np.array([p == t for p, t in zip(predicted, truth, strict=True)], dtype=np.float64)
+    rows_of: dict[str, list[int]] = {}  # note rows per program
+    for row, program in enumerate(instrument_of):
+        rows_of.setdefault(program, []).append(row)
     if len(models) == 1:
         low, high = bootstrap_ci(correct)
         interval = "95% CI"
     else:
-        programs = sorted(set(instrument_of))
-        per_program = np.array([[correct[[i == p for i in instrument_of]].sum(),
-                                 instrument_of.count(p)] for p in programs])
-        low, high = bootstrap_ci(per_program, lambda rows: rows[:, 0].sum() / rows[:, 1].sum())
-        interval = f"95% CI resampling the {len(programs)} programs"
+        per_program = np.array([[correct[rows_of[p]].sum(), len(rows_of[p])] for p in sorted(rows_of)])
+        low, high = bootstrap_ci(per_program, lambda hits: hits[:, 0].sum() / hits[:, 1].sum())
+        interval = f"95% CI resampling the {len(rows_of)} programs"
     print(f"{len(truth)} notes: family accuracy {correct.mean():.1%} ({interval} {low:.1%}-{high:.1%}); "
           f"goal >= 90%; {1000 * seconds / len(truth):.1f} ms per note (batches of 32, {args.threads} threads)")
     print(f"{'family':<10}{'notes':>6}{'accuracy':>10}  mistaken for")
@@ -118,8 +119,7 @@ def main() -> None:
         print(f"{family:<10}{len(rows):>6}{correct[rows].mean():>10.1%}  {_mistakes(predicted, rows, family)}")
     if len(models) > 1:
         print(f"{'program':<46}{'notes':>6}{'accuracy':>10}  mistaken for")
-        for program in sorted(set(instrument_of), key=lambda p: (correct[[i == p for i in instrument_of]].mean(), p)):
-            rows = [i for i, p in enumerate(instrument_of) if p == program]
+        for program, rows in sorted(rows_of.items(), key=lambda item: (correct[item[1]].mean(), item[0])):
             label = f"{program} ({gm.get(program, '?')})"
             print(f"{label:<46}{len(rows):>6}{correct[rows].mean():>10.1%}  "
                   f"{_mistakes(predicted, rows, truth[rows[0]])}")
