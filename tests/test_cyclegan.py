@@ -199,6 +199,19 @@ def test_domains_held_out_pitches_and_refusals(data):
         DomainSelection("flute", "flute")
 
 
+def test_domains_named_held_out_pitches(data):
+    notes = load_domain_notes(data, DomainSelection("flute", "keyboard", hold_out_pitches=(58, 55)), TINY,
+                              paired=False)
+    assert notes.held_out == [55, 58]
+    assert notes.train.shape[0] == 8 and notes.train_b.shape[0] == 8  # 2 instruments x 2 pitches x 2 velocities
+    assert not any("-055-" in name or "-058-" in name for name in notes.train_names)
+    assert all("-055-" in name or "-058-" in name for name in notes.val_names)
+    with pytest.raises(InputError, match=r"held-out pitch\(es\) 59, 70 not among the domains' pitches .*\[55, 58, 61, "
+                       r"64\]"):
+        load_domain_notes(data, DomainSelection("flute", "keyboard", hold_out_pitches=(59, 61, 70)), TINY,
+                          paired=False)
+
+
 def test_save_load_round_trip_and_config_refusal(tmp_path, tiny_model):
     original = load_model(tiny_model)
     path = save_model(original, tmp_path / "again", metadata={"domain_a": "flute"})

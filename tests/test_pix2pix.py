@@ -190,6 +190,13 @@ def test_training_run_and_cli(data, tmp_path, capsys):
     assert main(["train", "pix2pix", "--data", str(data), "--out", str(tmp_path / "cli"), "--domain-a", "flute",
                  "--domain-b", "kazoo", "--quiet"]) == 2
     assert "domain 'kazoo' is neither a family" in capsys.readouterr().err
+    assert main(["train", "pix2pix", "--data", str(data), "--out", str(tmp_path / "cli"), "--domain-a", "flute",
+                 "--domain-b", "keyboard", "--hold-out-pitches", "64,65", "--quiet"]) == 2
+    assert "held-out pitch(es) 65 not among the domains' pitches" in capsys.readouterr().err
+    assert main(["train", "pix2pix", "--data", str(data), "--out", str(tmp_path / "cli"), "--domain-a", "flute",
+                 "--domain-b", "keyboard", "--hold-out-pitches", "64,x", "--quiet"]) == 2
+    assert "expected comma-separated integers" in capsys.readouterr().err
+    assert not (tmp_path / "cli").exists()
 
 
 # ------------------------------------------------------------------ quality with the shipped model (after shipping)

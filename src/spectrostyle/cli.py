@@ -449,7 +449,9 @@ def _gan_options(command):
         click.option("--velocities", default=None, help="Comma-separated MIDI velocities (default: all)."),
         click.option("--hold-out-every", type=click.IntRange(2, 1000), default=4, show_default=True,
                      help="Hold every Nth of the domains' pitches out of training (to measure quality on; the "
-                          "model records them)."),
+                          "model records them), unless --hold-out-pitches names them."),
+        click.option("--hold-out-pitches", default=None,
+                     help="Comma-separated MIDI pitches to hold out instead of every Nth (e.g. 69,81,93)."),
         click.option("--val-notes", type=click.IntRange(1, 10_000), default=8, show_default=True,
                      help="Held-out notes (pairs) per domain for the validation loss and the samples."),
         click.option("--max-notes", type=click.IntRange(1, 10_000_000), default=None,
@@ -471,7 +473,9 @@ def _gan_settings(values: dict) -> dict:
     v = values
     domains = DomainSelection(domain_a=v["domain_a"], domain_b=v["domain_b"], pitches=_pitch_range(v["pitches"]),
                               velocities=_parse_int_list(v["velocities"], "--velocities") if v["velocities"] else None,
-                              hold_out_every=v["hold_out_every"], val_notes=v["val_notes"], max_notes=v["max_notes"])
+                              hold_out_every=v["hold_out_every"], val_notes=v["val_notes"], max_notes=v["max_notes"],
+                              hold_out_pitches=(_parse_int_list(v["hold_out_pitches"], "--hold-out-pitches")
+                                                if v["hold_out_pitches"] else None))
     loop = _loop(v["steps"], v["batch_size"], v["lr"], v["final_lr"], v["checkpoint_every"], v["samples"], v["seed"],
                  v["precision"], v["quiet"], schedule="linear", decay_start=v["decay_start"], betas=(0.5, 0.999))
     return {"data": v["data"], "out": v["out_dir"], "domains": domains, "crop_frames": v["crop_frames"],

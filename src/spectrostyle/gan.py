@@ -170,7 +170,8 @@ class DomainSelection:
 
     ``domain_a``/``domain_b``: a family name or an ``instrument_str`` of the dataset; ``pitches``: inclusive MIDI
     range for both (None = all); ``velocities`` (None = all); every ``hold_out_every``-th of the domains' distinct
-    pitches (sorted; the 4th, 8th, ... with 4) is held out of training; ``val_notes``: held-out notes (or pairs)
+    pitches (sorted; the 4th, 8th, ... with 4) is held out of training, or the ``hold_out_pitches`` named (e.g. the
+    same test pitches in a denser dataset); ``val_notes``: held-out notes (or pairs)
     per domain for the validation loss and the samples; ``max_notes``: a seeded subset of at most this many
     training notes per domain.
     """
@@ -182,6 +183,7 @@ class DomainSelection:
     hold_out_every: int = 4
     val_notes: int = 8
     max_notes: int | None = None
+    hold_out_pitches: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.domain_a == self.domain_b:
@@ -250,7 +252,15 @@ def load_domain_notes(data: Path, selection: DomainSelection, config: Spectrogra
     for name, notes in zip((selection.domain_a, selection.domain_b), sides, strict=True):
         if not notes:
             raise InputError(f"no notes of domain '{name}' in '{data}' within the chosen pitches and velocities")
-    held = held_out_pitches([e.pitch for side in sides for e in side], selection.hold_out_every)
+    pitches_there = sorted({e.pitch for side in sides for e in side})
+    if selection.hold_out_pitches is not None:
+        missing = sorted(set(selection.hold_out_pitches) - set(pitches_there))
+        if missing:
+            raise InputError(f"held-out pitch(es) {', '.join(map(str, missing))} not among the domains' pitches "
+                             f"in '{data}': {pitches_there}")
+        held = sorted(set(selection.hold_out_pitches))
+    else:
+        held = held_out_pitches(pitches_there, selection.hold_out_every)
     if not held:
         raise InputError(f"too few pitches to hold every {selection.hold_out_every}th out: the domains have "
                          f"{sorted({e.pitch for side in sides for e in side})}")
