@@ -6,8 +6,9 @@ Usage: python benchmarks/bench_gan.py [--threads 2] [--method cyclegan|pix2pix|b
 Speed: end to end on a 4 s note (spectrogram, generator, 8 Griffin-Lim iterations from the content's phase, peak
 limiting), as a multiple of real time; the one-off model load apart. Goal (issue 6): >= 50x real time on 2 CPU
 cores.
-Quality, on the notes of the pitches each model held out of training (read from ``--data``, the FluidR3 dataset
-the recipes trained on, default ./runs/fluidr3-classifier; rendered into a temporary folder when absent): the
+Quality, on the notes of the pitches each model held out of training (read from ``--data``, a FluidR3 dataset with
+those pitches, default ./runs/fluidr3-classifier, the classifier recipe's, which holds the held-out notes of the
+recipes' models; rendered into a temporary folder when absent): the
 fraction of outputs the shipped audio CNN classifies as the target family (goal >= 80 %, each direction), the
 median f0 error against the input note and how many outputs are more than 50 cents off (pYIN, first
 ``--f0-notes`` notes: all of them by default; goal <= 50 cents), and for CycleGAN the spectral convergence of the

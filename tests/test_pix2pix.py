@@ -217,9 +217,9 @@ def shipped_quality(tmp_path_factory):
 
 
 @requires_shipped("pix2pix_generator", "flute-keyboard")
-@pytest.mark.xfail(strict=True, reason="goal not met: measured 2026-11-29, 14 of 34 (41.2%) of the held-out flute "
-                   "notes come out classified as keyboard by the second shipped audio CNN (it hears 4 of the 6 real "
-                   "piano notes at those pitches as keyboard, 77.3% of all real keyboard notes there)")
+@pytest.mark.xfail(strict=True, reason="goal not met: measured 2026-11-30, 24 of 34 (70.6%) of the held-out flute "
+                   "notes come out classified as keyboard by the shipped audio CNN (it hears 4 of the 6 real piano "
+                   "notes at those pitches as keyboard, 77.3% of all real keyboard notes there)")
 def test_shipped_pix2pix_outputs_classified_as_keyboard(shipped_quality):
     """The issue's goal: the shipped audio CNN hears >= 80% of the outputs as keyboard."""
     assert shipped_quality.classified_as_target >= 0.8, shipped_quality.notes
@@ -227,7 +227,8 @@ def test_shipped_pix2pix_outputs_classified_as_keyboard(shipped_quality):
 
 @requires_shipped("pix2pix_generator", "flute-keyboard")
 def test_shipped_pix2pix_moves_outputs_towards_keyboard_and_keeps_pitch(shipped_quality):
-    """What the shipped model does reach: over a third of the flute notes heard as keyboard (measured 14 of 34; the
-    flute notes themselves: none; a 1200-step model: 3 of 34), the pitch kept."""
-    assert shipped_quality.classified_as_target >= 0.35, shipped_quality.notes
+    """What the shipped model does reach: 60% of the flute notes heard as keyboard (measured 24 of 34 with the
+    model trained at every semitone; the flute notes themselves: none; trained at every third semitone: 14 of 34),
+    the pitch kept."""
+    assert shipped_quality.classified_as_target >= 0.6, shipped_quality.notes
     assert shipped_quality.median_f0_error_cents <= 50.0, shipped_quality.notes
