@@ -43,6 +43,16 @@ KINDS = {"cyclegan": "cyclegan_generator", "pix2pix": "pix2pix_generator"}
 SHIPPED_MODEL = "flute-keyboard"
 
 
+def by_pitch(pitches: list[int], heard_as_target: list[bool]) -> str:
+    """'69: 8/10, 81: 13/16': how many notes of each pitch are heard as the target family."""
+    counts: dict[int, list[int]] = {}
+    for pitch, hit in zip(pitches, heard_as_target, strict=True):
+        counts.setdefault(pitch, [0, 0])
+        counts[pitch][0] += hit
+        counts[pitch][1] += 1
+    return ", ".join(f"{pitch}: {hits}/{total}" for pitch, (hits, total) in sorted(counts.items()))
+
+
 def speed(method_name: str, model: str, direction: str, repeats: int) -> tuple[float, float]:
     """(median seconds per 4 s note end to end, seconds to load the model)."""
     options = make_options(method_name, model=model, direction=direction)
@@ -77,6 +87,8 @@ def quality(method_name: str, model: str, metadata: dict, data: Path, f0_notes: 
               f"{target_family}: {100 * result.classified_as_target:.1f} % (goal >= 80 %; others: "
               f"{', '.join(wrong) or 'none'}); median f0 error {result.median_f0_error_cents:.1f} cents over "
               f"{min(f0_notes, len(notes))} notes (goal <= 50)")
+        print("    by pitch: " + by_pitch([r["pitch"] for r in result.notes],
+                                          [r["classified_as"] == target_family for r in result.notes]))
         off = result.off_pitch()
         print(f"    more than 50 cents off (or unvoiced): {len(off)} of {min(f0_notes, len(notes))}"
               + (f" (pitches {', '.join(str(r['pitch']) for r in off)})" if off else ""))
@@ -86,9 +98,11 @@ def quality(method_name: str, model: str, metadata: dict, data: Path, f0_notes: 
         print(f"    the inputs themselves: {inputs_as_target} of {len(notes)} classified as {target_family}")
         targets = held_out_examples(metadata, data, metadata[target])
         target_images = note_images([e.audio_path for e in targets], config)
-        real_as_target = sum(top[0][0] == target_family for top in classify(target_images, classifier, top_k=1))
+        real_hits = [top[0][0] == target_family for top in classify(target_images, classifier, top_k=1)]
+        real_as_target = sum(real_hits)
         print(f"    real {metadata[target]} notes at these pitches (for reference): {real_as_target} "
-              f"of {len(targets)} = {100 * real_as_target / len(targets):.1f} % classified as {target_family}")
+              f"of {len(targets)} = {100 * real_as_target / len(targets):.1f} % classified as {target_family}; "
+              f"by pitch: {by_pitch([e.pitch for e in targets], real_hits)}")
         if method_name == "cyclegan":
             convergence = cycle_convergence_db(method.model, images, direction)
             print(f"    cycle reconstruction spectral convergence: median {float(convergence.median()):.1f} dB "

@@ -15,6 +15,12 @@
 # 220-1200 cents; none with 2000 steps) and of 9 of 20 a2b sounds in the paper's experiment (octave errors at MIDI
 # 72-82), so the 2000-step model stays. 3000 steps (session 8, 32.3 min): b2a 93.2% heard as flute (2 of 44 off
 # pitch) but a2b 47.1% as keyboard (pitch kept): not shipped.
+# Session 11, on flute and keyboard notes at every semitone of 60-96 (as recipes/pix2pix.sh renders them; 69, 81, 93
+# held out by --hold-out-pitches), 2000 steps, seed 0, judged on the same held-out notes (bench_gan.py): the default
+# discriminator: a2b 58.8%, b2a 93.2%, none off pitch; a 5-level discriminator (16,32,64,128,256, patches of 142
+# pixels): a2b 88.2%, b2a 77.3%, but 4 of 34 a2b and 2 of 44 b2a outputs an octave off (pYIN, 1190-1200 cents);
+# the same with --identity-weight 1.0: a2b 41.2% (2 of 34 off), b2a 79.5%. None passes the shipped-model tests (60%
+# each way, at most 5% off pitch), and a2b swings from 41% to 88% between settings: not shipped.
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${1:-$repo_root/runs}"
