@@ -210,6 +210,8 @@ def test_domains_named_held_out_pitches(data):
                        r"64\]"):
         load_domain_notes(data, DomainSelection("flute", "keyboard", hold_out_pitches=(59, 61, 70)), TINY,
                           paired=False)
+    with pytest.raises(InputError, match="no held-out pitches given"):
+        DomainSelection("flute", "keyboard", hold_out_pitches=())
 
 
 def test_save_load_round_trip_and_config_refusal(tmp_path, tiny_model):

@@ -196,6 +196,9 @@ def test_training_run_and_cli(data, tmp_path, capsys):
     assert main(["train", "pix2pix", "--data", str(data), "--out", str(tmp_path / "cli"), "--domain-a", "flute",
                  "--domain-b", "keyboard", "--hold-out-pitches", "64,x", "--quiet"]) == 2
     assert "expected comma-separated integers" in capsys.readouterr().err
+    assert main(["train", "pix2pix", "--data", str(data), "--out", str(tmp_path / "cli"), "--domain-a", "flute",
+                 "--domain-b", "keyboard", "--hold-out-pitches", ",", "--quiet"]) == 2
+    assert "no held-out pitches given: name at least one" in capsys.readouterr().err
     assert not (tmp_path / "cli").exists()
 
 

@@ -190,6 +190,8 @@ class DomainSelection:
             raise InputError(f"the two domains must differ (both are '{self.domain_a}')")
         if self.hold_out_every < 2:
             raise InputError(f"hold_out_every must be >= 2, got {self.hold_out_every}")
+        if self.hold_out_pitches is not None and not self.hold_out_pitches:
+            raise InputError("no held-out pitches given: name at least one")
         if self.val_notes < 1:
             raise InputError(f"val_notes must be >= 1, got {self.val_notes}")
 
