@@ -265,7 +265,7 @@ def load_domain_notes(data: Path, selection: DomainSelection, config: Spectrogra
         held = held_out_pitches(pitches_there, selection.hold_out_every)
     if not held:
         raise InputError(f"too few pitches to hold every {selection.hold_out_every}th out: the domains have "
-                         f"{sorted({e.pitch for side in sides for e in side})}")
+                         f"{pitches_there}")
     (train_a, train_b), (val_a, val_b) = ([[e for e in side if (e.pitch in held) == held_side] for side in sides]
                                           for held_side in (False, True))
     rng = random.Random(seed)
