@@ -10,7 +10,8 @@ shipped ``fast_transformer-keyboard`` and ``adain_decoder-default``); ``--untrai
 the default architectures (the speed does not depend on the weights), for use before any model is shipped.
 Targets (issue 5, 2 CPU cores): 4 s note <= 80 ms, 60 s file <= 1.2 s, batch of 64 faster per note than one.
 ``--quality`` adds, on content notes at MIDI 65 (not among the training notes): Fast's style loss against what
-Slow (Gatys, default settings) reaches for the same content and style (goal: within 2x) and the pitch kept;
+Slow (Gatys, default settings) reaches for the same content and style (goal: within 2x), after how many of Slow's
+L-BFGS steps Slow's style loss is down to Fast's (Johnson et al.'s comparison), and the pitch kept;
 AdaIN's style distance as alpha goes 0 -> 1 and its alpha-0 reconstruction error against the content image.
 """
 
@@ -125,6 +126,26 @@ def fast_quality(model: str) -> None:
               f"Fast {pitch_error_to_note_cents(fast.audio, 16_000, 65):.1f} cents, "
               f"Slow {pitch_error_to_note_cents(slow.audio, 16_000, 65):.1f} cents; Fast {fast.seconds:.2f} s, "
               f"Slow {slow.seconds:.1f} s")
+        print(f"    {slow_steps_to_reach(slow.history['style'], loss.weights.style, fast_loss, slow.seconds)}")
+
+
+def slow_steps_to_reach(slow_style_history: list[float], style_weight: float, fast_loss: float,
+                        slow_seconds: float) -> str:
+    """Johnson et al.'s comparison: after how many of Slow's L-BFGS steps its style loss is down to Fast's.
+
+    ``slow_style_history``: Slow's style term before its first step and after each (at Slow's own style weight,
+    rescaled here to ``style_weight``, the measuring loss's).
+    """
+    from spectrostyle.gatys import GatysMethod
+
+    scale = style_weight / GatysMethod.Options().style_weight
+    curve = [value * scale for value in slow_style_history]
+    steps = len(curve) - 1
+    reached = next((step for step, value in enumerate(curve) if value <= fast_loss), None)
+    if reached is None:
+        return f"Slow's style loss stays above Fast's for all its {steps} L-BFGS steps"
+    return (f"Slow's style loss is down to Fast's after {reached} of its {steps} L-BFGS steps "
+            f"({curve[reached]:.3g}; about {slow_seconds * reached / steps:.1f} s of its {slow_seconds:.1f} s)")
 
 
 def adain_quality(runner: TransferMethod) -> None:

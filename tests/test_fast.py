@@ -18,7 +18,14 @@ import torch
 from spectrostyle.checkpoint import load_model, save_model
 from spectrostyle.cli import main
 from spectrostyle.errors import ConfigMismatchError, InputError
-from spectrostyle.fast import FastMethod, FastTrainingOptions, TransformNet, TransformNetConfig, train_fast
+from spectrostyle.fast import (
+    FastMethod,
+    FastTrainingOptions,
+    TransformNet,
+    TransformNetConfig,
+    initialise_from,
+    train_fast,
+)
 from spectrostyle.feedforward import LoopOptions, NoteSelection
 from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
 from spectrostyle.transfer import make_options, transfer, transfer_batch
@@ -190,6 +197,35 @@ def test_bf16_training_lowers_the_loss_and_differs_from_fp32(training_setup, tmp
     # the first step's losses are computed in bfloat16 (within its 3 significant digits), so they differ a little
     assert float(bf16[0]["train_total"]) == pytest.approx(float(fp32[0]["train_total"]), rel=0.02)
     assert float(bf16[0]["train_total"]) != float(fp32[0]["train_total"])
+
+
+def test_init_starts_from_a_trained_model_and_refuses_another_architecture(training_setup, tmp_path, capsys):
+    data, feature_net = training_setup
+    train_fast(_training_options(data, feature_net, tmp_path / "first", steps=6, checkpoint_every=6))
+    first = tmp_path / "first" / "model.json"
+    options = _training_options(data, feature_net, tmp_path / "more", steps=1, checkpoint_every=1)
+    options.init = str(first)
+    train_fast(options)
+    train_fast(_training_options(data, feature_net, tmp_path / "fresh", steps=1, checkpoint_every=1))
+    trained = load_model(first)
+    started = TransformNet(trained.config)
+    initialise_from(started, str(first))
+    assert all(torch.equal(a, b) for a, b in zip(started.state_dict().values(), trained.state_dict().values(),
+                                                  strict=True))
+    assert not torch.equal(load_model(tmp_path / "more" / "model.json").head[1].weight,
+                           load_model(tmp_path / "fresh" / "model.json").head[1].weight)
+    metadata = json.loads((tmp_path / "more" / "model.json").read_text())["metadata"]
+    assert metadata["init"] == {"name": str(first), "sha256": json.loads(first.read_text())["sha256"]}
+    assert json.loads((tmp_path / "fresh" / "model.json").read_text())["metadata"]["init"] is None
+
+    wider = _training_options(data, feature_net, tmp_path / "wider", steps=1)
+    wider.channels, wider.init = (4, 8, 8), str(first)
+    with pytest.raises(InputError, match="has another architecture or spectrogram config"):
+        train_fast(wider)
+    assert main(["train", "fast", "--style", str(options.style), "--data", str(data), "--out", str(tmp_path / "x"),
+                 "--feature-net", str(feature_net), "--steps", "1", "--init", str(tmp_path / "none.json"),
+                 "--quiet"]) == 2
+    assert "no model at" in capsys.readouterr().err
 
 
 def test_resume_after_a_kill_matches_the_uninterrupted_run(training_setup, tmp_path, monkeypatch):

@@ -389,12 +389,14 @@ def _loop(steps: int, batch_size: int, lr: float, final_lr: float, checkpoint_ev
 @click.option("--energy-weight", type=float, default=10.0, show_default=True)
 @click.option("--frequency-weight", type=float, default=10.0, show_default=True)
 @click.option("--tv-weight", type=float, default=0.0, show_default=True)
+@click.option("--init", "init_model", default=None,
+              help="Start from this trained Fast model (shipped name or model path) of the same architecture.")
 def train_fast_cmd(style: Path, data: Path, out_dir: Path, families: str | None, pitches: str | None,
                    velocities: str | None, max_notes: int | None, val_notes: int, steps: int, batch_size: int,
                    lr: float, final_lr: float, checkpoint_every: int, samples: int, seed: int, precision: str,
                    device: str, resume: bool, quiet: bool, feature_net: str, channels: str, residual_blocks: int,
                    content_weight: float, style_weight: float, energy_weight: float, frequency_weight: float,
-                   tv_weight: float) -> None:
+                   tv_weight: float, init_model: str | None) -> None:
     """Train a Fast (Johnson) transformation network for one --style sound over the notes of --data."""
     from spectrostyle.fast import FastTrainingOptions, train_fast
 
@@ -405,7 +407,7 @@ def train_fast_cmd(style: Path, data: Path, out_dir: Path, families: str | None,
         content_weight=content_weight, style_weight=style_weight, energy_weight=energy_weight,
         frequency_weight=frequency_weight, tv_weight=tv_weight,
         loop=_loop(steps, batch_size, lr, final_lr, checkpoint_every, samples, seed, precision, quiet),
-        device=device, resume=resume)
+        device=device, resume=resume, init=init_model)
     report = train_fast(options)
     click.echo(f"{report['steps']} steps, validation loss {report['final_val_loss']:.4g}; "
                f"model: {out_dir / 'model.json'}")

@@ -186,6 +186,7 @@ class FastTrainingOptions:
     loop: LoopOptions = field(default_factory=LoopOptions)
     device: str = "cpu"
     resume: bool = False
+    init: str | None = None  # start from this transformation network (shipped name or model path), same architecture
 
     def loss_weights(self) -> LossWeights:
         return LossWeights(content=self.content_weight, style=self.style_weight, energy=self.energy_weight,
@@ -223,6 +224,20 @@ class FastTask:
         return self._fingerprint
 
 
+def initialise_from(model: TransformNet, init: str) -> dict[str, Any]:
+    """Copy the weights of the saved transformation network ``init`` (shipped name or model path) into ``model``,
+    to train on from them (a longer schedule in stages, or another style from a trained one). Refuses a network
+    of another architecture or spectrogram config. Returns ``{"name", "sha256"}`` of ``init``."""
+    from spectrostyle.registry import load_named_model
+
+    start = load_named_model(init, TransformNet.kind)
+    if start.config_dict() != model.config_dict():
+        raise InputError(f"--init model '{init}' has another architecture or spectrogram config "
+                         f"({start.config_dict()}) than the one to train ({model.config_dict()})")
+    model.load_state_dict(start.state_dict())
+    return model_record(init, TransformNet.kind)
+
+
 def train_fast(options: FastTrainingOptions) -> dict[str, Any]:
     """Train a :class:`TransformNet` for ``options.style`` over the content notes of ``options.data``.
 
@@ -233,6 +248,7 @@ def train_fast(options: FastTrainingOptions) -> dict[str, Any]:
     from spectrostyle.audio import load_audio
     from spectrostyle.checkpoint import sha256_of
     from spectrostyle.gatys import load_feature_net
+    from spectrostyle.registry import resolve_model
 
     started = time.perf_counter()
     loop = options.loop
@@ -243,6 +259,8 @@ def train_fast(options: FastTrainingOptions) -> dict[str, Any]:
     config = feature_net.spectrogram
     if not Path(options.style).is_file():
         raise InputError(f"style sound '{options.style}' does not exist")
+    if options.init is not None:
+        resolve_model(options.init, TransformNet.kind)  # a wrong --init fails before the notes are loaded
     style_image = Spectrogram.from_audio(load_audio(options.style, sample_rate=config.sample_rate), config).image
     style_image = style_image.to(device, torch.float32)[None, None]
     notes = load_training_notes(options.data, options.notes, config, seed=loop.seed,
@@ -250,9 +268,11 @@ def train_fast(options: FastTrainingOptions) -> dict[str, Any]:
     seed_everything(loop.seed)
     model = TransformNet(TransformNetConfig(channels=tuple(options.channels),
                                             residual_blocks=options.residual_blocks, spectrogram=config))
+    init_record = initialise_from(model, options.init) if options.init is not None else None
     style_record = {"file": Path(options.style).name, "sha256": sha256_of(Path(options.style))}
     feature_record = model_record(options.feature_net, "audio_cnn")
     fingerprint = {"architecture": model.config_dict(), "style": style_record, "feature_net": feature_record,
+                   "init": init_record,
                    "weights": options.loss_weights().to_dict(), "notes": describe_options(options.notes),
                    "data": str(options.data), "batch_size": loop.batch_size, "seed": loop.seed,
                    "steps": loop.steps, "learning_rate": [loop.learning_rate, loop.final_learning_rate]}
@@ -265,6 +285,6 @@ def train_fast(options: FastTrainingOptions) -> dict[str, Any]:
     metadata = {"name": options.out.name, "style": style_record, "feature_net": feature_record,
                 "trained_on": f"style {style_record['file']}; content: FluidR3 GM {notes.description}",
                 "steps": summary.steps, "final_val_loss": summary.final_val_total,
-                "loss_weights": options.loss_weights().to_dict()}
+                "loss_weights": options.loss_weights().to_dict(), "init": init_record}
     finish_run(model, options.out, metadata, report, dist_ctx)
     return report
