@@ -343,7 +343,9 @@ def test_shipped_fast_adds_no_high_frequency_energy(shipped_result):
 @pytest.mark.xfail(strict=True, reason="goal not met: measured 2026-11-29 the shipped keyboard model's style loss "
                    "is 7.1x what Slow reaches (3.9 vs 0.551 for flute 65 as keyboard 60, the 4000-step model with "
                    "the second audio CNN as loss network; 7.9x at 2000 steps); 2026-11-30 the flute model's 14x "
-                   "(7.53 vs 0.538 for keyboard 65 as flute 60); see BENCHMARKS.md")
+                   "(7.53 vs 0.538 for keyboard 65 as flute 60); 2026-12-02 training the keyboard model on (--init) "
+                   "reached 3.47x and 2.43x but put 11% / 39% of the power above 4 kHz (and lost the pitch): not "
+                   "shipped; see BENCHMARKS.md")
 def test_shipped_fast_style_loss_within_twice_what_slow_reaches(shipped_result):
     """The issue's goal: the Fast output's style loss is within 2x of the Slow (Gatys) result's for the same
     content and style, both measured with the same perceptual loss (style term only)."""
