@@ -18,8 +18,9 @@
 # the then shipped model's 7.89x (benchmarks/bench_fast.py --quality): a higher style weight does not close the gap.
 # Training longer does some of it (session 8): 4000 steps instead of 2000 halved the validation style loss (14.99 ->
 # 7.00; content 0.387 -> 0.468) and took the benchmark pair from 7.89x to 7.09x Slow's style loss; that model is the
-# shipped keyboard one. Training on from it (session 12, `train fast --init`, 4000 more steps at lr 3e-4 -> 1e-4, seed 1,
-# then 4000 more, seed 2) took the pair to 3.47x and 2.43x, but put 10.6% and 39.1% of flute 65's output power above
+# shipped keyboard one. Training on from it (session 12: 4000 more steps at lr 3e-4 -> 1e-4, seed 1, by a script that
+# loads the weights as `--init` does; then 4000 more through `--init`, seed 2) took the pair to 3.47x and 2.43x, but put
+# 10.6% and 39.1% of flute 65's output power above
 # 4 kHz (the shipped model 0.3%) and the second lost the pitch (1191 cents): lower style loss, worse sound; neither
 # shipped. The loss network runs in bfloat16 (--precision bf16; the transformation network stays
 # float32): 0.37-0.41 s per step instead of ~0.42. One transformation network per style note (the shipped examples
