@@ -345,11 +345,36 @@ def test_shipped_fast_adds_no_high_frequency_energy(shipped_result):
                    "the second audio CNN as loss network; 7.9x at 2000 steps); 2026-11-30 the flute model's 14x "
                    "(7.53 vs 0.538 for keyboard 65 as flute 60); 2026-12-02 training the keyboard model on (--init) "
                    "reached 3.47x and 2.43x but put 11% / 39% of the power above 4 kHz (and lost the pitch): not "
-                   "shipped; see BENCHMARKS.md")
+                   "shipped; 2026-12-02 Slow's plain result is fitted to one placement in the loss network (a "
+                   "one-frame delay: 0.551 -> 3.07), Fast's is not (3.9 -> 3.8); see the test below and BENCHMARKS.md")
 def test_shipped_fast_style_loss_within_twice_what_slow_reaches(shipped_result):
     """The issue's goal: the Fast output's style loss is within 2x of the Slow (Gatys) result's for the same
     content and style, both measured with the same perceptual loss (style term only)."""
     fast, gatys, _ = _style_losses(shipped_result)
+    assert fast <= 2.0 * gatys, (fast, gatys)
+
+
+@pytest.mark.xfail(strict=True, reason="goal not met in its placement-independent form either: measured 2026-12-02, "
+                   "averaged over 0-7 frame delays, Slow's plain result (0.551 -> 4.2, 0.538 -> 9.31) is no better "
+                   "than Fast's (4.02, 11.7), but Slow optimised over the same delays reaches 0.94 and 1.55: Fast is "
+                   "4.3x and 7.5x that; see BENCHMARKS.md")
+def test_shipped_fast_style_loss_over_delays_within_twice_what_slow_reaches_over_them(shipped_result):
+    """The goal measured so that it does not hang on where an image sits in the loss network: the style term
+    averaged over the images delayed by 0-7 frames (16-112 ms later, the same sound), against Slow optimised for
+    that averaged loss (``delays=8``)."""
+    from spectrostyle.audio import load_audio
+    from spectrostyle.data import example_path
+    from spectrostyle.gatys import load_feature_net
+    from spectrostyle.losses import LossWeights, PerceptualLoss
+
+    style_family, content, result = shipped_result
+    style_audio = load_audio(example_path(style_family, 60))
+    loss = PerceptualLoss(load_feature_net("default"), LossWeights(content=0, energy=0, frequency=0))
+    targets = loss.targets(result.content.image[None, None], Spectrogram.from_audio(style_audio).image[None, None])
+    slow = transfer(content, style_audio, "gatys", delays=8)
+    with torch.no_grad():
+        fast, gatys = (float(loss.style_over_delays(r.spectrogram.image[None, None], targets, delays=8))
+                       for r in (result, slow))
     assert fast <= 2.0 * gatys, (fast, gatys)
 
 

@@ -6,6 +6,8 @@ import torch
 from spectrostyle.losses import (
     LossWeights,
     PerceptualLoss,
+    delayed,
+    delayed_copies,
     energy_envelope,
     frequency_envelope,
     gram_matrix,
@@ -58,6 +60,42 @@ def test_style_mix_interpolates_grams(loss):
     only_a, only_b = loss.targets(a, a).style_grams, loss.targets(a, b).style_grams
     for layer in mixed:
         torch.testing.assert_close(mixed[layer], 0.25 * only_a[layer] + 0.75 * only_b[layer], atol=1e-5, rtol=1e-4)
+
+
+def test_delayed_images_keep_their_length():
+    images = torch.arange(2 * 3 * 5, dtype=torch.float32).view(2, 1, 3, 5) + 1
+    later = delayed(images, 2)
+    assert later.shape == images.shape
+    assert float(later[..., :2].abs().sum()) == 0.0  # two silent frames first
+    torch.testing.assert_close(later[..., 2:], images[..., :3])
+    assert delayed(images, 0) is images
+    copies = delayed_copies(images, 3)
+    assert copies.shape == (6, 1, 3, 5)
+    torch.testing.assert_close(copies[4:], delayed(images, 2))  # delay-major
+    with pytest.raises(ValueError, match="delays must be >= 1"):
+        delayed_copies(images, 0)
+    with pytest.raises(ValueError, match="frames must be >= 0"):
+        delayed(images, -1)
+
+
+def test_style_over_delays_averages_the_style_term_of_delayed_images(loss):
+    generator = torch.Generator().manual_seed(5)
+    images = torch.rand(2, 1, 512, 32, generator=generator)
+    images[..., 24:] = 0.0  # silent tails, as the notes have: a delay drops only silence
+    style = torch.rand(1, 1, 512, 40, generator=generator)
+    targets = loss.targets(images, style)
+    with torch.no_grad():
+        one = loss.style_over_delays(images, targets, delays=1)
+        torch.testing.assert_close(one, loss(images, targets)["style"])
+        four = loss.style_over_delays(images, targets, delays=4)
+        by_hand = torch.stack([loss(delayed(images, d), targets)["style"] for d in range(4)]).mean(0)
+        assert four.shape == (2,)
+        torch.testing.assert_close(four, by_hand, rtol=1e-4, atol=1e-6)
+        # per-image style targets (batch B) are followed image by image
+        per_image = loss.targets(images, images)
+        torch.testing.assert_close(loss.style_over_delays(images, per_image, delays=1), torch.zeros(2), atol=1e-6,
+                                   rtol=0)
+        assert float(loss.style_over_delays(images, per_image, delays=3).min()) > 0
 
 
 def test_bad_weights():

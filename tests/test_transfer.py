@@ -53,6 +53,26 @@ def test_gatys_is_seeded(untrained_net):
     np.testing.assert_array_equal(first.audio, again.audio)
 
 
+def test_gatys_delays_fit_the_style_wherever_the_image_sits(untrained_net):
+    """delays=N optimises the loss averaged over the image delayed by 0..N-1 frames: its result's style term,
+    averaged over those delays, is lower than the plain result's; delays=1 is the plain optimisation."""
+    from spectrostyle.gatys import load_feature_net
+    from spectrostyle.losses import LossWeights, PerceptualLoss
+
+    content, style = harmonic_note(261.63, 1.0), harmonic_note(349.23, 1.0, harmonics=3)
+    plain = transfer(content, style, "gatys", feature_net=untrained_net, steps=10)
+    again = transfer(content, style, "gatys", feature_net=untrained_net, steps=10, delays=1)
+    np.testing.assert_array_equal(plain.audio, again.audio)
+    robust = transfer(content, style, "gatys", feature_net=untrained_net, steps=10, delays=4)
+    assert robust.settings["delays"] == 4 and len(robust.history["style"]) == len(plain.history["style"])
+    loss = PerceptualLoss(load_feature_net(untrained_net), LossWeights(content=0, energy=0, frequency=0))
+    targets = loss.targets(plain.content.image[None, None], robust.styles[0].image[None, None])
+    with torch.no_grad():
+        over = [float(loss.style_over_delays(r.spectrogram.image[None, None], targets, delays=4))
+                for r in (plain, robust)]
+    assert over[1] < 0.5 * over[0], over
+
+
 def test_long_content_is_tiled(untrained_net):
     content = harmonic_note(200, 20.0)
     result = transfer(content, harmonic_note(300, 2.0), "gatys", feature_net=untrained_net, steps=1, tile_frames=256)
@@ -65,6 +85,8 @@ def test_settings_are_checked(untrained_net):
         make_options("gatys", stpes=3)
     with pytest.raises(InputError, match="start must be one of"):
         make_options("gatys", start="middle")
+    with pytest.raises(InputError, match="delays must be in 1..64, got 0"):
+        make_options("gatys", delays=0)
     with pytest.raises(InputError, match="unknown method 'slow'; choose from: gatys"):
         transfer(harmonic_note(), harmonic_note(), "slow")
     with pytest.raises(InputError, match="needs a style sound"):

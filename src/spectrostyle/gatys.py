@@ -16,7 +16,13 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from spectrostyle.errors import InputError
-from spectrostyle.losses import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, LossWeights, PerceptualLoss
+from spectrostyle.losses import (
+    DEFAULT_CONTENT_LAYERS,
+    DEFAULT_STYLE_LAYERS,
+    LossWeights,
+    PerceptualLoss,
+    delayed_copies,
+)
 from spectrostyle.models import RandomSpectrumCNN
 from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
 from spectrostyle.training import resolve_device
@@ -88,6 +94,9 @@ class GatysMethod(TransferMethod):
         style_mix: tuple[float, ...] | None = None
         feature_net: str = "default"
         random_filters: int = 4096
+        # optimise the loss averaged over the image delayed by 0 .. delays-1 frames (16 ms each), so the result's
+        # fit does not hang on where it sits in the feature network (1: the plain loss; 8 costs about 7x the time)
+        delays: int = 1
         tile_frames: int = 512
         tile_overlap: int = 32
         seed: int = 0
@@ -100,6 +109,8 @@ class GatysMethod(TransferMethod):
                 raise InputError(f"optimiser must be one of {', '.join(OPTIMISERS)}, got '{self.optimiser}'")
             if self.steps < 1:
                 raise InputError(f"steps must be >= 1, got {self.steps}")
+            if not 1 <= self.delays <= 64:
+                raise InputError(f"delays must be in 1..64, got {self.delays}")
             if not 0 <= self.tile_overlap < self.tile_frames // 2:
                 raise InputError("tile_overlap must be in 0 .. tile_frames / 2")
             if self.feature_net == "random" and self.content_layers == DEFAULT_CONTENT_LAYERS:
@@ -147,7 +158,7 @@ class GatysMethod(TransferMethod):
         bar = tqdm(total=o.steps * len(starts), desc="gatys", disable=not progress, leave=False)
         for start in starts:
             tile = content_image[..., start:start + o.tile_frames]
-            targets = loss.targets(tile, style_images[:1])
+            targets = loss.targets(delayed_copies(tile, o.delays), style_images[:1])
             targets.style_grams = style_targets.style_grams
             if o.frequency_weight and loss.weights.frequency_target == "style":
                 targets.frequency = style_targets.frequency
@@ -184,14 +195,15 @@ class GatysMethod(TransferMethod):
 
         def closure() -> Tensor:
             optimiser.zero_grad(set_to_none=True)
-            terms = loss(pixels.clamp(0, 1), targets)
-            terms["total"].backward()
+            terms = loss(delayed_copies(pixels.clamp(0, 1), o.delays), targets)
+            total = terms["total"] / o.delays  # the mean over the delayed copies
+            total.backward()
             last_terms.update(terms)
-            return terms["total"]
+            return total
 
         def record() -> None:
             for key, value in last_terms.items():
-                history.setdefault(key, []).append(float(value.detach().sum()))
+                history.setdefault(key, []).append(float(value.detach().sum()) / o.delays)
 
         closure()
         record()  # the starting point, so curves show the fall

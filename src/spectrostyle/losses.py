@@ -6,6 +6,11 @@
 - energy and frequency constraints (Verma & Smith 2018): squared difference of the temporal energy envelope
   (mean over frequency of each frame) and of the spectral envelope (mean over time of each bin);
 - total variation: smoothness of the image.
+
+The style term depends on where an image sits in the feature network (its strided layers see whole cells of
+2-16 pixels, and its convolutions see the image borders): an image optimised for one placement, as Slow's
+L-BFGS result is, can lose most of its fit when it is heard 16 ms later. :meth:`PerceptualLoss.style_over_delays`
+measures the style term over several such delays, which a sound's style should not depend on.
 """
 
 from __future__ import annotations
@@ -34,6 +39,24 @@ def energy_envelope(images: Tensor) -> Tensor:
 def frequency_envelope(images: Tensor) -> Tensor:
     """Spectral envelope: mean over time of each bin, ``(B, 1, F, T)`` -> ``(B, F)``."""
     return images.mean(dim=(1, 3))
+
+
+def delayed(images: Tensor, frames: int) -> Tensor:
+    """``(B, C, F, T)`` images ``frames`` later: that many silent frames (pixel 0) before, the last ``frames``
+    dropped, so the length stays ``T`` (a 4 s note's last second is its silent release)."""
+    if frames < 0:
+        raise ValueError(f"frames must be >= 0, got {frames}")
+    if frames == 0:
+        return images
+    return nn.functional.pad(images, (frames, 0))[..., :images.shape[-1]]
+
+
+def delayed_copies(images: Tensor, delays: int) -> Tensor:
+    """``(B, C, F, T)`` -> ``(delays * B, C, F, T)``: the images delayed by 0, 1, ... ``delays - 1`` frames,
+    delay-major (rows ``d * B .. d * B + B - 1`` are delayed by ``d``)."""
+    if delays < 1:
+        raise ValueError(f"delays must be >= 1, got {delays}")
+    return torch.cat([delayed(images, d) for d in range(delays)]) if delays > 1 else images
 
 
 def total_variation(images: Tensor) -> Tensor:
@@ -136,10 +159,7 @@ class PerceptualLoss(nn.Module):
         terms["content"] = w.content * sum(
             ((features[layer] - targets.content_features[layer]) ** 2).flatten(1).mean(1)
             for layer in w.content_layers) if w.content else zero
-        layer_weights = w.style_layer_weights or (1.0 / len(w.style_layers),) * len(w.style_layers)
-        terms["style"] = w.style * sum(
-            weight * ((gram_matrix(features[layer]) - targets.style_grams[layer]) ** 2).flatten(1).mean(1)
-            for layer, weight in zip(w.style_layers, layer_weights, strict=True)) if w.style else zero
+        terms["style"] = self._style_term(features, targets) if w.style else zero
         if w.energy and targets.energy is not None and targets.energy.shape[-1] == images.shape[-1]:
             terms["energy"] = w.energy * ((energy_envelope(images) - targets.energy) ** 2).mean(1)
         else:
@@ -150,3 +170,21 @@ class PerceptualLoss(nn.Module):
         terms["total"] = sum(terms[name] for name in ("content", "style", "energy", "frequency",
                                                       "total_variation")).sum()
         return terms
+
+    def _style_term(self, features: dict[str, Tensor], targets: StyleTargets) -> Tensor:
+        w = self.weights
+        layer_weights = w.style_layer_weights or (1.0 / len(w.style_layers),) * len(w.style_layers)
+        return w.style * sum(
+            weight * ((gram_matrix(features[layer]) - targets.style_grams[layer]) ** 2).flatten(1).mean(1)
+            for layer, weight in zip(w.style_layers, layer_weights, strict=True))
+
+    def style_over_delays(self, images: Tensor, targets: StyleTargets, delays: int = 8) -> Tensor:
+        """The weighted style term of ``images`` ``(B, 1, F, T)`` delayed by 0 .. ``delays - 1`` frames (see
+        :func:`delayed`), averaged over the delays: ``(B,)``. ``delays=1`` is the plain style term; 8 frames
+        (128 ms at the default hop) span the 8-pixel cells of the deepest default style layer (relu4_1). Only
+        the style targets are read, so content targets of the undelayed images serve."""
+        batch = images.shape[0]
+        grams = {layer: gram.repeat(delays, 1, 1) if gram.shape[0] > 1 else gram  # per-image targets follow
+                 for layer, gram in targets.style_grams.items()}
+        features = self.feature_net.extract(delayed_copies(images, delays), self.weights.style_layers)
+        return self._style_term(features, StyleTargets(style_grams=grams)).view(delays, batch).mean(0)
