@@ -27,7 +27,8 @@
 # above 4 kHz); all families with or without a random placement per step: 3.72 over the delays either way (the
 # shipped model 4.02; Slow with delays=8 0.94). See BENCHMARKS.md.
 # The loss network runs in bfloat16 (--precision bf16; the transformation network stays float32): 0.37-0.41 s per
-# step instead of ~0.42. One transformation network per style note (the shipped examples keyboard 60 and flute 60), trained over the FluidR3 notes of nine families with the shipped audio CNN
+# step instead of ~0.42. One transformation network per style note (the shipped examples keyboard 60 and flute 60),
+# trained over the FluidR3 notes of nine families with the shipped audio CNN
 # (`audio_cnn-default`, recipes/classifier.sh) as loss network. Check a model with
 # `pytest tests/test_fast.py -k shipped` before committing it.
 #   bash recipes/fast.sh [WORK_DIR]        (default WORK_DIR: ./runs)
