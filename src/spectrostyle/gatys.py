@@ -149,8 +149,9 @@ class GatysMethod(TransferMethod):
         loss = self.loss()
         content_image = to_batch(content, self.device)
         style_images = [to_batch(s, self.device) for s in styles]
-        # style statistics from the whole style sound(s), computed once for all tiles
-        style_targets = loss.targets(content_image[..., :16], style_images, o.style_mix)
+        # style statistics (and the style's envelopes where those are the targets) from the whole style sound(s),
+        # computed once for all tiles
+        style_targets = loss.style_targets(style_images, o.style_mix)
         frames = content_image.shape[-1]
         starts = tile_starts(frames, o.tile_frames, o.tile_overlap)
         generator = torch.Generator().manual_seed(o.seed)
@@ -158,10 +159,7 @@ class GatysMethod(TransferMethod):
         bar = tqdm(total=o.steps * len(starts), desc="gatys", disable=not progress, leave=False)
         for start in starts:
             tile = content_image[..., start:start + o.tile_frames]
-            targets = loss.targets(delayed_copies(tile, o.delays), style_images[:1])
-            targets.style_grams = style_targets.style_grams
-            if o.frequency_weight and loss.weights.frequency_target == "style":
-                targets.frequency = style_targets.frequency
+            targets = loss.content_targets(delayed_copies(tile, o.delays), style_targets)
             init = self._initial_image(tile, style_images[0], generator)
             result, tile_history = self._optimise(loss, targets, init, bar)
             tiles.append(result[0, 0])
