@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ import pytest
 import soundfile as sf
 import torch
 
+import spectrostyle.fast as fast_module
 from spectrostyle.checkpoint import load_model, save_model
 from spectrostyle.cli import main
 from spectrostyle.errors import ConfigMismatchError, InputError
@@ -226,6 +228,31 @@ def test_init_starts_from_a_trained_model_and_refuses_another_architecture(train
                  "--feature-net", str(feature_net), "--steps", "1", "--init", str(tmp_path / "none.json"),
                  "--quiet"]) == 2
     assert "no model at" in capsys.readouterr().err
+
+
+def test_loss_on_heard_trains_on_the_sound_and_is_recorded(training_setup, tmp_path, capsys, monkeypatch):
+    data, feature_net = training_setup
+    seen = []
+    original = fast_module.heard_image
+    monkeypatch.setattr(fast_module, "heard_image", lambda *args: seen.append(args[1].shape) or original(*args))
+    heard = _training_options(data, feature_net, tmp_path / "heard", steps=4, checkpoint_every=1)
+    heard.loss_on = "heard"
+    train_fast(heard)
+    train_fast(_training_options(data, feature_net, tmp_path / "image", steps=4, checkpoint_every=1))
+    assert seen and all(shape[0] in (1, 2) and len(shape) == 3 for shape in seen)  # a phase (B, F, T) per batch
+    rows = {}
+    for name in ("heard", "image"):
+        with open(tmp_path / name / "metrics.csv") as handle:
+            rows[name] = list(csv.DictReader(handle))
+    assert float(rows["heard"][-1]["val_style"]) < float(rows["heard"][0]["val_style"])
+    assert float(rows["heard"][0]["train_total"]) != float(rows["image"][0]["train_total"])
+    assert json.loads((tmp_path / "heard" / "model.json").read_text())["metadata"]["loss_on"] == "heard"
+    assert (tmp_path / "heard" / "samples" / "step-000004-0.wav").exists()
+    with pytest.raises(InputError, match="loss_on must be one of image, heard"):
+        replace(heard, loss_on="sound")
+    assert main(["train", "fast", "--style", str(heard.style), "--data", str(data), "--out", str(tmp_path / "x"),
+                 "--loss-on", "sound", "--quiet"]) == 2
+    assert "Invalid value for '--loss-on'" in capsys.readouterr().err
 
 
 def test_resume_after_a_kill_matches_the_uninterrupted_run(training_setup, tmp_path, monkeypatch):

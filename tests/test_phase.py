@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from spectrostyle.phase import OverlapAdd, griffin_lim, spectral_convergence_db
+from spectrostyle.phase import OverlapAdd, griffin_lim, heard_image, spectral_convergence_db, stft_phase
 from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig, magnitude
 from tests.conftest import harmonic_note
 
@@ -102,3 +102,25 @@ def test_griffin_lim_is_batched_and_seeded(note):
     assert batch.shape == (2, single.shape[-1])
     torch.testing.assert_close(batch[0], single, atol=1e-4 * float(single.abs().max()), rtol=0)
     torch.testing.assert_close(griffin_lim(mag, CONFIG, n_iter=8), single, atol=0, rtol=0)
+
+
+def test_heard_image_keeps_a_sounds_own_image_and_changes_one_no_sound_has(note):
+    spec = Spectrogram.from_audio(note, CONFIG)
+    image = spec.image[None, None]
+    phase = stft_phase(torch.from_numpy(note), CONFIG, num_frames=image.shape[-1])[None]
+    heard = heard_image(image, phase, CONFIG)
+    assert heard.shape == image.shape and float(heard.min()) >= 0.0 and float(heard.max()) == pytest.approx(1.0)
+    # an image of a sound with that sound's phase is heard as itself
+    assert float((heard - image).abs().mean()) < 2e-3
+    # a checkerboard over the harmonics is no STFT of any sound: the sound it makes smears it
+    board = image * (torch.arange(image.shape[-1]) % 2)
+    assert float((heard_image(board, phase, CONFIG) - board).abs().mean()) > 0.02
+
+
+def test_heard_image_is_differentiable_and_batched(note):
+    image = Spectrogram.from_audio(note, CONFIG).image[None, None].repeat(2, 1, 1, 1).requires_grad_(True)
+    phase = stft_phase(torch.from_numpy(note), CONFIG, num_frames=image.shape[-1])[None].repeat(2, 1, 1)
+    heard = heard_image(image, phase, CONFIG)
+    assert heard.shape == (2, 1, CONFIG.n_freq, image.shape[-1])
+    heard[0].sum().backward()
+    assert float(image.grad[0].abs().sum()) > 0 and float(image.grad[1].abs().sum()) == 0

@@ -391,12 +391,15 @@ def _loop(steps: int, batch_size: int, lr: float, final_lr: float, checkpoint_ev
 @click.option("--tv-weight", type=float, default=0.0, show_default=True)
 @click.option("--init", "init_model", default=None,
               help="Start from this trained Fast model (shipped name or model path) of the same architecture.")
+@click.option("--loss-on", type=click.Choice(["image", "heard"]), default="image", show_default=True,
+              help="What the loss scores: the output image, or the sound it makes (its magnitudes with the content's "
+                   "phase, inverted and analysed again), so only the style that survives phase reconstruction counts.")
 def train_fast_cmd(style: Path, data: Path, out_dir: Path, families: str | None, pitches: str | None,
                    velocities: str | None, max_notes: int | None, val_notes: int, steps: int, batch_size: int,
                    lr: float, final_lr: float, checkpoint_every: int, samples: int, seed: int, precision: str,
                    device: str, resume: bool, quiet: bool, feature_net: str, channels: str, residual_blocks: int,
                    content_weight: float, style_weight: float, energy_weight: float, frequency_weight: float,
-                   tv_weight: float, init_model: str | None) -> None:
+                   tv_weight: float, init_model: str | None, loss_on: str) -> None:
     """Train a Fast (Johnson) transformation network for one --style sound over the notes of --data."""
     from spectrostyle.fast import FastTrainingOptions, train_fast
 
@@ -407,7 +410,7 @@ def train_fast_cmd(style: Path, data: Path, out_dir: Path, families: str | None,
         content_weight=content_weight, style_weight=style_weight, energy_weight=energy_weight,
         frequency_weight=frequency_weight, tv_weight=tv_weight,
         loop=_loop(steps, batch_size, lr, final_lr, checkpoint_every, samples, seed, precision, quiet),
-        device=device, resume=resume, init=init_model)
+        device=device, resume=resume, init=init_model, loss_on=loss_on)
     report = train_fast(options)
     click.echo(f"{report['steps']} steps, validation loss {report['final_val_loss']:.4g}; "
                f"model: {out_dir / 'model.json'}")

@@ -6,6 +6,12 @@ sound is stylised in one pass.
 
 The network predicts a residual over the content image, so it starts as the identity and keeps the content's
 pitch and timing unless the style asks otherwise; its output is clamped into [0, 1].
+
+The loss scores the output image (``loss_on="image"``, as in Johnson et al.), or the sound it makes
+(``"heard"``): the output's magnitudes with the content note's phase, inverted and analysed again
+(:func:`spectrostyle.phase.heard_image`), which is what the method's phase reconstruction, warm-started from the
+content's phase, turns it into. An image fitted to the loss network's pixel grid scores well as an image and loses
+that fit as a sound; under ``"heard"`` only the style that the sound keeps counts.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from spectrostyle.feedforward import (
 )
 from spectrostyle.losses import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, LossWeights, PerceptualLoss
 from spectrostyle.models import SpectrogramModel
+from spectrostyle.phase import heard_image, stft_phase
 from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
 from spectrostyle.training import Distributed, resolve_device, seed_everything
 
@@ -164,6 +171,9 @@ class FastMethod(NetworkMethod):
 # ---------------------------------------------------------------------------------------------- training
 
 
+LOSS_ON = ("image", "heard")
+
+
 @dataclass
 class FastTrainingOptions:
     """Everything ``spectrostyle train fast`` takes. ``style``: the one style sound; ``data``: an NSynth-format
@@ -187,6 +197,11 @@ class FastTrainingOptions:
     device: str = "cpu"
     resume: bool = False
     init: str | None = None  # start from this transformation network (shipped name or model path), same architecture
+    loss_on: str = "image"  # one of LOSS_ON: the output image, or the sound it makes with the content's phase
+
+    def __post_init__(self) -> None:
+        if self.loss_on not in LOSS_ON:
+            raise InputError(f"loss_on must be one of {', '.join(LOSS_ON)}, got '{self.loss_on}'")
 
     def loss_weights(self) -> LossWeights:
         return LossWeights(content=self.content_weight, style=self.style_weight, energy=self.energy_weight,
@@ -196,32 +211,51 @@ class FastTrainingOptions:
 
 class FastTask:
     """Training task (see :class:`spectrostyle.feedforward.TrainingTask`): a transformation network under the
-    perceptual loss towards one style image ``(1, 1, F, T')``."""
+    perceptual loss towards one style image ``(1, 1, F, T')``. With ``heard``, the notes come as ``(B, 2, F, T)``:
+    each image and its audio's phase angles (:func:`with_content_phase`), and the loss scores what the output
+    sounds like with that phase (:func:`spectrostyle.phase.heard_image`)."""
 
     term_names = ("content", "style", "energy", "frequency", "total_variation")
 
-    def __init__(self, model: TransformNet, loss: PerceptualLoss, style_image: Tensor, fingerprint: dict[str, Any]):
+    def __init__(self, model: TransformNet, loss: PerceptualLoss, style_image: Tensor, fingerprint: dict[str, Any],
+                 heard: bool = False):
         self.model = model
         self.loss = loss
         self.style_image = style_image
         self.style_targets = loss.style_targets(style_image)
+        self.heard = heard
         self._fingerprint = fingerprint
 
     def losses(self, forward, content: Tensor, generator: torch.Generator) -> dict[str, Tensor]:
-        targets = self.loss.content_targets(content, self.style_targets)
+        images = content[:, :1]
+        targets = self.loss.content_targets(images, self.style_targets)
         # under --precision bf16 only the loss network runs in bfloat16: this network (reflection padding, group
-        # norms) ran slower in it on CPU (0.33 against 0.27 s for a forward and backward of 4 notes)
+        # norms) ran slower in it on CPU (0.33 against 0.27 s for a forward and backward of 4 notes); the STFTs of
+        # the heard image stay in float32 too
         with torch.autocast(content.device.type, enabled=False):
-            output = forward(content)
+            output = forward(images)
+            if self.heard:
+                output = heard_image(output, content[:, 1].float(), self.model.spectrogram)
         terms = self.loss(output, targets)
         return {name: terms[name] for name in self.term_names}
 
     def samples(self, val: Tensor, count: int) -> list[Sample]:
-        return [Sample(content=val[i:i + 1], styles=[self.style_image], result=self.model(val[i:i + 1]),
+        images = val[:, :1]
+        return [Sample(content=images[i:i + 1], styles=[self.style_image], result=self.model(images[i:i + 1]),
                        content_index=i) for i in range(count)]
 
     def fingerprint(self) -> dict[str, Any]:
         return self._fingerprint
+
+
+def with_content_phase(images: Tensor, audio_paths: list[Path], config: SpectrogramConfig) -> Tensor:
+    """Notes' images ``(N, 1, F, T)`` with the STFT phase angles of their audio files as a second channel:
+    ``(N, 2, F, T)`` in the images' dtype (float16 keeps a phase to ~2e-3 rad)."""
+    from spectrostyle.audio import load_audio
+
+    phases = torch.stack([stft_phase(torch.as_tensor(load_audio(path, sample_rate=config.sample_rate)), config,
+                                     num_frames=images.shape[-1]) for path in audio_paths])
+    return torch.cat([images, phases[:, None].to(images.dtype)], dim=1)
 
 
 def initialise_from(model: TransformNet, init: str) -> dict[str, Any]:
@@ -265,6 +299,9 @@ def train_fast(options: FastTrainingOptions) -> dict[str, Any]:
     style_image = style_image.to(device, torch.float32)[None, None]
     notes = load_training_notes(options.data, options.notes, config, seed=loop.seed,
                                 progress=loop.progress and dist_ctx.is_main)
+    if options.loss_on == "heard":
+        notes.train = with_content_phase(notes.train, notes.train_paths, config)
+        notes.val = with_content_phase(notes.val, notes.val_paths, config)
     seed_everything(loop.seed)
     model = TransformNet(TransformNetConfig(channels=tuple(options.channels),
                                             residual_blocks=options.residual_blocks, spectrogram=config))
@@ -272,11 +309,12 @@ def train_fast(options: FastTrainingOptions) -> dict[str, Any]:
     style_record = {"file": Path(options.style).name, "sha256": sha256_of(Path(options.style))}
     feature_record = model_record(options.feature_net, "audio_cnn")
     fingerprint = {"architecture": model.config_dict(), "style": style_record, "feature_net": feature_record,
-                   "init": init_record,
+                   "init": init_record, "loss_on": options.loss_on,
                    "weights": options.loss_weights().to_dict(), "notes": describe_options(options.notes),
                    "data": str(options.data), "batch_size": loop.batch_size, "seed": loop.seed,
                    "steps": loop.steps, "learning_rate": [loop.learning_rate, loop.final_learning_rate]}
-    task = FastTask(model, PerceptualLoss(feature_net, options.loss_weights()), style_image, fingerprint)
+    task = FastTask(model, PerceptualLoss(feature_net, options.loss_weights()), style_image, fingerprint,
+                    heard=options.loss_on == "heard")
     summary = fit(task, notes, options.out, loop, config=config, method="fast", device=device,
                   resume=options.resume, dist_ctx=dist_ctx)
     report = {"steps": summary.steps, "final_val_loss": summary.final_val_total,
@@ -285,6 +323,6 @@ def train_fast(options: FastTrainingOptions) -> dict[str, Any]:
     metadata = {"name": options.out.name, "style": style_record, "feature_net": feature_record,
                 "trained_on": f"style {style_record['file']}; content: FluidR3 GM {notes.description}",
                 "steps": summary.steps, "final_val_loss": summary.final_val_total,
-                "loss_weights": options.loss_weights().to_dict(), "init": init_record}
+                "loss_weights": options.loss_weights().to_dict(), "loss_on": options.loss_on, "init": init_record}
     finish_run(model, options.out, metadata, report, dist_ctx)
     return report

@@ -211,6 +211,7 @@ class TrainingNotes:
     val_names: list[str]
     val_paths: list[Path]
     description: str
+    train_paths: list[Path] = field(default_factory=list)
 
     def train_batch(self, indices: Sequence[int], generator: torch.Generator) -> Tensor:
         """The training batch ``(b, C, F, T)`` (float16, CPU) for ``indices`` of ``train``; ``generator`` is the
@@ -248,7 +249,7 @@ def load_training_notes(data: Path, selection: NoteSelection, config: Spectrogra
                    f"{min(e.pitch for e in train)}-{max(e.pitch for e in train)}; {len(val)} held out)")
     return TrainingNotes(train=images[:len(train)], val=images[len(train):], train_names=[e.note_str for e in train],
                          val_names=[e.note_str for e in val], val_paths=[e.audio_path for e in val],
-                         description=description)
+                         description=description, train_paths=[e.audio_path for e in train])
 
 
 @dataclass

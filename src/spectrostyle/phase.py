@@ -12,7 +12,16 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from spectrostyle.spectrogram import SpectrogramConfig, add_nyquist, full_scale_magnitude, magnitude, stft
+from spectrostyle.spectrogram import (
+    SpectrogramConfig,
+    add_nyquist,
+    full_scale_magnitude,
+    image_to_magnitude,
+    istft,
+    magnitude,
+    magnitude_to_image,
+    stft,
+)
 
 DEFAULT_ITERATIONS = 64
 DEFAULT_MOMENTUM = 0.99
@@ -113,6 +122,17 @@ def stft_phase(audio: Tensor, config: SpectrogramConfig, num_frames: int | None 
     """Phase angles (radians) of ``audio``'s STFT, ``(..., samples)`` -> ``(..., freq, frames)`` (Nyquist dropped),
     aligned with :func:`spectrostyle.spectrogram.magnitude`."""
     return torch.angle(stft(audio, config, num_frames)[..., : config.n_freq, :])
+
+
+def heard_image(images: Tensor, phases: Tensor, config: SpectrogramConfig) -> Tensor:
+    """The image of the sound that spectrogram ``images`` ``(B, 1, F, T)`` make with the phase angles ``phases``
+    ``(B, F, T)`` (radians, e.g. the content's, from :func:`stft_phase`): their magnitudes with that phase, inverse
+    STFT, analysed again; ``(B, 1, F, T)`` in [0, 1], each at its own peak. Differentiable: a training loss on it
+    scores what is heard after phase reconstruction warm-started from that phase (an image that no sound has,
+    such as a fit to the loss network's pixel grid, loses what the sound cannot keep)."""
+    mag = image_to_magnitude(images[:, 0], config, 0.0)
+    audio = istft(add_nyquist(torch.polar(mag, phases)), config)
+    return magnitude_to_image(stft(audio, config, images.shape[-1]).abs()[:, : config.n_freq], config)[0][:, None]
 
 
 def spectral_convergence_db(target_mag: Tensor, audio: Tensor, config: SpectrogramConfig) -> Tensor:
