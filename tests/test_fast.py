@@ -422,3 +422,65 @@ def _style_losses(shipped_result, with_slow: bool = True, delays: int = 1) -> tu
         fast = style_loss(result.spectrogram.image[None, None])
         gatys = style_loss(slow.spectrogram.image[None, None]) if slow else float("nan")
     return fast, gatys, before
+
+
+# The goal heard: the style loss of what the output sounds like (its audio analysed again, as a listener's
+# spectrogram of OUT.wav would be), on FluidR3 notes off the training grid: each family's first GM program at MIDI
+# 56, or at 68 where 56 is outside its range (the piccolo). Slow's image fit is mostly lost in its phase
+# reconstruction, so this is where the two methods' sounds are compared; the image-form tests above keep the
+# images' gap on record.
+UNSEEN_PITCHES = (56, 68)
+TRAINING_FAMILIES = ("bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ", "reed", "string")  # recipe
+
+
+@pytest.fixture(scope="module")
+def unseen_notes(tmp_path_factory) -> list[tuple[str, np.ndarray]]:
+    from spectrostyle.audio import load_audio
+    from spectrostyle.render import render_dataset
+
+    root = tmp_path_factory.mktemp("unseen")
+    render_dataset(root, families=list(TRAINING_FAMILIES), pitches=UNSEEN_PITCHES, pitch_step=12,
+                   velocities=(100,), programs_per_family=1, progress=False)
+    first_of_family = {}
+    for name in sorted(json.loads((root / "examples.json").read_text())):
+        first_of_family.setdefault(name.split("_")[0], name)
+    assert sorted(first_of_family) == sorted(TRAINING_FAMILIES)
+    return [(name, load_audio(root / "audio" / f"{name}.wav")) for name in first_of_family.values()]
+
+
+def _heard_style_losses(style_family: str, notes: list[tuple[str, np.ndarray]]
+                        ) -> dict[str, tuple[float, float, float]]:
+    """``{note: (Fast's, Slow's, the content's)}`` style term of each output's audio analysed again (and of the
+    content note itself), towards the style note."""
+    from spectrostyle.audio import load_audio
+    from spectrostyle.data import example_path
+    from spectrostyle.gatys import load_feature_net
+    from spectrostyle.losses import LossWeights, PerceptualLoss
+
+    style_audio = load_audio(example_path(style_family, 60))
+    loss = PerceptualLoss(load_feature_net("default"), LossWeights(content=0, energy=0, frequency=0))
+    style_targets = loss.style_targets(Spectrogram.from_audio(style_audio).image[None, None])
+    losses = {}
+    for name, content in notes:
+        fast = transfer(content, None, "fast", model=style_family)
+        slow = transfer(content, style_audio, "gatys")
+        content_image = fast.content.image[None, None]
+        targets = loss.content_targets(content_image, style_targets)
+        with torch.no_grad():
+            losses[name] = tuple(float(loss(Spectrogram.from_audio(result.audio).image[None, None]
+                                            [..., :content_image.shape[-1]], targets)["style"])
+                                 for result in (fast, slow)) + (float(loss(content_image, targets)["style"]),)
+    return losses
+
+
+@pytest.mark.parametrize("style_family", [
+    pytest.param(family, marks=requires_shipped("fast_transformer", family)) for family in ("keyboard", "flute")])
+def test_shipped_fast_heard_style_loss_within_twice_what_slow_reaches_on_unseen_notes(style_family, unseen_notes):
+    """The issue's goal in the form a listener gets it: over one unseen note per family, the median of the Fast
+    output's heard style loss over Slow's is at most 2, and Fast is within 2x of Slow on at least two thirds of the
+    notes. Fast's heard loss is also well under the content's own."""
+    losses = _heard_style_losses(style_family, unseen_notes)
+    ratios = np.array([fast / slow for fast, slow, _ in losses.values()])
+    assert np.median(ratios) <= 2.0, losses
+    assert np.mean(ratios <= 2.0) >= 2 / 3, losses
+    assert np.median([fast / content for fast, _, content in losses.values()]) <= 0.5, losses
