@@ -26,6 +26,9 @@
 # reached raw style loss 1.65 but 3.12 averaged over 0-7 frame delays (a fit to one placement; 19.4% of the power
 # above 4 kHz); all families with or without a random placement per step: 3.72 over the delays either way (the
 # shipped model 4.02; Slow with delays=8 0.94). See BENCHMARKS.md.
+# Sessions 14-15: 1000 steps on from the shipped keyboard model with --loss-on heard (lr 3e-4 -> 1e-4, seed 1): over
+# 75 unseen notes the lowest heard style loss (median 3.8; shipped 5.42, Slow 11.3) and fewest bright notes (5 of 75
+# with > 2% above 4 kHz; shipped 17), but 23 notes > 50 cents off pitch (shipped 19): not shipped.
 # The loss network runs in bfloat16 (--precision bf16; the transformation network stays float32): 0.37-0.41 s per
 # step instead of ~0.42. One transformation network per style note (the shipped examples keyboard 60 and flute 60),
 # trained over the FluidR3 notes of nine families with the shipped audio CNN
