@@ -23,25 +23,18 @@ import numpy as np
 import torch
 
 from spectrostyle.audio import load_audio
+from spectrostyle.classifier import DEFAULT_FAMILIES
 from spectrostyle.data import example_path
-from spectrostyle.evaluation import pitch_error_to_note_cents
+from spectrostyle.evaluation import pitch_error_to_note_cents, power_share_above
 from spectrostyle.gatys import load_feature_net
 from spectrostyle.losses import LossWeights, PerceptualLoss
 from spectrostyle.render import render_dataset
 from spectrostyle.spectrogram import Spectrogram
 from spectrostyle.transfer import transfer
 
-FAMILIES = ("bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ", "reed", "string")  # the recipes'
 EVAL_PITCHES = (44, 80)
 EVAL_PITCH_STEP = 12
 SAMPLE_RATE = 16_000
-
-
-def share_above(audio: np.ndarray, hz: float = 4000.0) -> float:
-    """Share of the power spectrum of the middle of a note (0.5-2.5 s) above ``hz``."""
-    power = np.abs(np.fft.rfft(audio[SAMPLE_RATE // 2: 5 * SAMPLE_RATE // 2])) ** 2
-    frequencies = np.fft.rfftfreq(2 * SAMPLE_RATE, 1 / SAMPLE_RATE)
-    return float(power[frequencies > hz].sum() / max(power.sum(), 1e-20))
 
 
 def measure(style: str, model: str, notes: list[str], data: Path, known: set[tuple[str, str, str]], out) -> None:
@@ -52,6 +45,7 @@ def measure(style: str, model: str, notes: list[str], data: Path, known: set[tup
     for index, name in enumerate(notes, 1):
         content = load_audio(data / "audio" / f"{name}.wav")
         pitch = int(name.split("-")[1])
+        content_share = power_share_above(content, 4000, SAMPLE_RATE)
         for method in ("slow", "fast"):
             if (style, method, name) in known:
                 continue
@@ -66,7 +60,7 @@ def measure(style: str, model: str, notes: list[str], data: Path, known: set[tup
                     result.spectrogram.image[None, None], heard, content_image))
             record = {"style": style, "method": method, "model": model if method == "fast" else "gatys",
                       "note": name, "image": image_loss, "heard": heard_loss, "content": content_loss,
-                      "hf": share_above(result.audio), "content_hf": share_above(content),
+                      "hf": power_share_above(result.audio, 4000, SAMPLE_RATE), "content_hf": content_share,
                       "f0_cents": pitch_error_to_note_cents(result.audio, SAMPLE_RATE, pitch),
                       "seconds": time.perf_counter() - started}
             out.write(json.dumps(record) + "\n")
@@ -107,7 +101,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     models = dict(item.split("=", 1) for item in args.model)
     if not (args.data / "examples.json").is_file():
-        render_dataset(args.data, families=list(FAMILIES), pitches=EVAL_PITCHES, pitch_step=EVAL_PITCH_STEP,
+        render_dataset(args.data, families=list(DEFAULT_FAMILIES), pitches=EVAL_PITCHES, pitch_step=EVAL_PITCH_STEP,
                        velocities=(100,), progress=False)
     notes = sorted(json.loads((args.data / "examples.json").read_text()))[::args.every]
     out_path = args.out or Path(args.data) / "bench_fast_heard.jsonl"

@@ -19,6 +19,7 @@ from spectrostyle.errors import InputError
 from spectrostyle.evaluation import (
     balanced_accuracy,
     bootstrap_ci,
+    power_share_above,
     precision_recall,
     silhouette_by_group,
     timbre_position,
@@ -59,6 +60,16 @@ def test_bootstrap_ci_is_seeded_and_brackets_the_mean(rng):
     assert 0.05 < high - low < 0.2  # about 2 x 1.96 x sqrt(0.21 / 200) = 0.13
     assert bootstrap_ci(np.ones(10)) == (1.0, 1.0)
     assert all(math.isnan(v) for v in bootstrap_ci(np.array([])))
+
+
+def test_power_share_above_reads_the_held_middle_of_a_note():
+    t = np.arange(4 * 16_000) / 16_000
+    low, high = np.sin(2 * np.pi * 1000 * t), 0.5 * np.sin(2 * np.pi * 5000 * t)
+    assert power_share_above(low, 4000, 16_000) < 1e-6
+    assert power_share_above(high, 4000, 16_000) > 1 - 1e-6
+    assert power_share_above(low + high, 4000, 16_000) == pytest.approx(0.2, abs=1e-3)  # power 1/4 against 1
+    bright_attack = np.where(t < 0.5, high, low)  # before the middle (0.5-2.5 s): not counted
+    assert power_share_above(bright_attack, 4000, 16_000) < 1e-6
 
 
 def test_precision_recall_and_balanced_accuracy():

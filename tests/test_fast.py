@@ -339,13 +339,6 @@ def shipped_result(request):
     return style_family, content, transfer(content, None, "fast", model=style_family)
 
 
-def _share_above(audio: np.ndarray, hz: float, sample_rate: int = 16_000) -> float:
-    """Share of the power spectrum of ``audio`` (its middle, 0.5-2.5 s) above ``hz``."""
-    power = np.abs(np.fft.rfft(audio[sample_rate // 2: 5 * sample_rate // 2])) ** 2
-    frequencies = np.fft.rfftfreq(2 * sample_rate, 1 / sample_rate)
-    return float(power[frequencies > hz].sum() / power.sum())
-
-
 def test_shipped_fast_keeps_the_content_pitch(shipped_result):
     from spectrostyle.evaluation import pitch_error_to_note_cents
 
@@ -360,11 +353,12 @@ def test_shipped_fast_adds_no_high_frequency_energy(shipped_result):
     put 76% there, as whistling tones at 6.8-7 kHz, was not shipped; nor was a 2000-step one, with 74%)."""
     from spectrostyle.audio import load_audio
     from spectrostyle.data import example_path
+    from spectrostyle.evaluation import power_share_above
 
     style_family, content, result = shipped_result
     style = load_audio(example_path(style_family, 60))
-    assert max(_share_above(content, 4000), _share_above(style, 4000)) < 0.02
-    assert _share_above(result.audio, 4000) < 0.02
+    assert max(power_share_above(content, 4000, 16_000), power_share_above(style, 4000, 16_000)) < 0.02
+    assert power_share_above(result.audio, 4000, 16_000) < 0.02
 
 
 @pytest.mark.xfail(strict=True, reason="goal not met: measured 2026-11-29 the shipped keyboard model's style loss "
@@ -431,21 +425,21 @@ def _style_losses(shipped_result, with_slow: bool = True, delays: int = 1) -> tu
 # methods' sounds are compared; the image-form tests above keep the images' gap on record. Measured 2026-12-03,
 # Fast / Slow per note, keyboard style: 0.02-0.48 on eight notes, 13.9 on flute 68 (median 0.38).
 UNSEEN_PITCHES = (56, 68)
-TRAINING_FAMILIES = ("bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ", "reed", "string")  # recipe
 
 
 @pytest.fixture(scope="module")
 def unseen_notes(tmp_path_factory) -> list[tuple[str, np.ndarray]]:
     from spectrostyle.audio import load_audio
+    from spectrostyle.classifier import DEFAULT_FAMILIES  # the recipes' nine families
     from spectrostyle.render import render_dataset
 
     root = tmp_path_factory.mktemp("unseen")
-    render_dataset(root, families=list(TRAINING_FAMILIES), pitches=UNSEEN_PITCHES, pitch_step=12,
+    render_dataset(root, families=list(DEFAULT_FAMILIES), pitches=UNSEEN_PITCHES, pitch_step=12,
                    velocities=(100,), programs_per_family=1, progress=False)
     first_of_family = {}
     for name in sorted(json.loads((root / "examples.json").read_text())):
         first_of_family.setdefault(name.split("_")[0], name)
-    assert sorted(first_of_family) == sorted(TRAINING_FAMILIES)
+    assert sorted(first_of_family) == sorted(DEFAULT_FAMILIES)
     return [(name, load_audio(root / "audio" / f"{name}.wav")) for name in first_of_family.values()]
 
 

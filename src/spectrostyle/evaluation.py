@@ -35,6 +35,16 @@ def pitch_error_cents(reference: np.ndarray, audio: np.ndarray, sample_rate: int
     return float(np.median(np.abs(1200.0 * np.log2(f0_out[both] / f0_ref[both]))))
 
 
+def power_share_above(audio: np.ndarray, hz: float, sample_rate: int, start_s: float = 0.5, end_s: float = 2.5
+                      ) -> float:
+    """Share (0-1) of the power spectrum of ``audio`` between ``start_s`` and ``end_s`` (a 4 s note's held
+    middle by default) above ``hz``: energy a method added where a note has little, such as whistling tones."""
+    middle = audio[int(start_s * sample_rate): int(end_s * sample_rate)]
+    power = np.abs(np.fft.rfft(middle)) ** 2
+    frequencies = np.fft.rfftfreq(middle.size, 1 / sample_rate)
+    return float(power[frequencies > hz].sum() / power.sum())
+
+
 def midi_to_hz(pitch: float) -> float:
     return float(440.0 * 2 ** ((pitch - 69) / 12))
 
