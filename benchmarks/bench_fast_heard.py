@@ -38,6 +38,23 @@ EVAL_PITCH_STEP = 12
 SAMPLE_RATE = 16_000
 
 
+def measure_contents(notes: list[str], data: Path, known: set[tuple[str, str, str]], out) -> None:
+    """Append a record per content note not in ``known``: how far pYIN hears the note itself off its own pitch."""
+    for name in notes:
+        if ("", "content", name) not in known:
+            content = load_audio(data / "audio" / f"{name}.wav")
+            out.write(json.dumps({"style": "", "method": "content", "model": "", "note": name,
+                                  "hf": power_share_above(content, 4000, SAMPLE_RATE),
+                                  "f0_cents": pitch_error_to_note_cents(content, SAMPLE_RATE,
+                                                                        int(name.split("-")[1]))}) + "\n")
+
+
+def of_model(record: dict, model: str) -> bool:
+    """Whether a record belongs to a run with Fast model ``model``: its Fast records, and every Slow and content
+    record (those do not depend on the Fast model)."""
+    return record["method"] in ("slow", "content") or record["model"] == model
+
+
 def measure(style: str, model: str, notes: list[str], data: Path, known: set[tuple[str, str, str]], out) -> None:
     """Append a record per note for Slow and Fast (``model``) towards ``style`` 60 to ``out`` (skips ``known``)."""
     loss = PerceptualLoss(load_feature_net("default"), LossWeights(content=0, energy=0, frequency=0))
@@ -47,10 +64,6 @@ def measure(style: str, model: str, notes: list[str], data: Path, known: set[tup
         content = load_audio(data / "audio" / f"{name}.wav")
         pitch = int(name.split("-")[1])
         content_share = power_share_above(content, 4000, SAMPLE_RATE)
-        if ("", "content", name) not in known:  # the note itself: how far pYIN hears it off its own pitch
-            out.write(json.dumps({"style": "", "method": "content", "model": "", "note": name, "hf": content_share,
-                                  "f0_cents": pitch_error_to_note_cents(content, SAMPLE_RATE, pitch)}) + "\n")
-            known.add(("", "content", name))
         for method in ("slow", "fast"):
             if (style, method, name) in known:
                 continue
@@ -121,16 +134,16 @@ def main() -> None:
     records = [json.loads(line) for line in out_path.read_text().splitlines()] if out_path.exists() else []
     styles = args.styles.split(",")
     with out_path.open("a") as out:
+        measure_contents(notes, args.data, {(r["style"], r["method"], r["note"]) for r in records}, out)
         for style in styles:
             model = models.get(style, style)
-            known = {(r["style"], r["method"], r["note"]) for r in records
-                     if r["method"] in ("slow", "content") or r["model"] == model}
+            known = {(r["style"], r["method"], r["note"]) for r in records if of_model(r, model)}
             measure(style, model, notes, args.data, known, out)
     records = [json.loads(line) for line in out_path.read_text().splitlines()]
     print(f"content notes: 1 in {args.every} of {args.data} ({len(notes)})")
     for style in styles:
         model = models.get(style, style)
-        summarise([r for r in records if r["method"] in ("slow", "content") or r["model"] == model], style, notes)
+        summarise([r for r in records if of_model(r, model)], style, notes)
 
 
 if __name__ == "__main__":
