@@ -57,27 +57,29 @@ round_steps="${ROUND_STEPS:-1000}"
 # the classifier recipe's dataset: rendered once, then reused (notes already there are not rendered again)
 "$spectrostyle" --threads 2 dataset render --out "$work/fluidr3-classifier" --families "$families" \
   --pitches 36-96 --pitch-step 3 --velocities 50,127 --quiet
+# train_fast OUT [OPTIONS...]: `train fast` towards "$style_wav" over the recipe's notes, with the shared options
+train_fast() {
+  local out="$1"
+  shift
+  "$spectrostyle" --threads 2 train fast --style "$style_wav" --data "$work/fluidr3-classifier" --out "$out" \
+    --feature-net default --batch-size 4 --final-lr 1e-4 --checkpoint-every 100 --precision "${PRECISION:-bf16}" \
+    --quiet ${RESUME:+--resume} "$@"
+}
 for style in ${STYLES:-keyboard flute}; do
   style_wav="$("$python" -c "from spectrostyle.data import example_path; print(example_path('$style', 60))")"
   weights=()  # the keyboard style trains at the default weights
   if [ "$style" = flute ]; then weights=(--style-weight 300 --energy-weight 300 --frequency-weight 100); fi
-  "$spectrostyle" --threads 2 train fast --style "$style_wav" --data "$work/fluidr3-classifier" \
-    --out "$work/fast-$style" --feature-net default --steps "$steps" --batch-size 4 --lr 1e-3 --final-lr 1e-4 \
-    --checkpoint-every 100 --seed 0 --precision "${PRECISION:-bf16}" "${weights[@]}" --quiet ${RESUME:+--resume}
+  train_fast "$work/fast-$style" --steps "$steps" --lr 1e-3 --seed 0 "${weights[@]}"
   model="$work/fast-$style/model.json"
   if [ "$style" = keyboard ]; then
     # Two rounds on from that model (session 16), each 1000 steps at lr 3e-4 -> 1e-4 with frequency weight 1000
     # (the spectral-envelope constraint, about as strong as the style term then): the first on the image, the
     # second on what is heard (--loss-on heard). The stronger constraint keeps the content's low partials, whose
     # loss made pYIN hear an octave or a twelfth up; the heard round carries more style into the sound.
-    "$spectrostyle" --threads 2 train fast --style "$style_wav" --data "$work/fluidr3-classifier" \
-      --out "$work/fast-$style-freq" --init "$model" --feature-net default --steps "$round_steps" --batch-size 4 --lr 3e-4 \
-      --final-lr 1e-4 --checkpoint-every 100 --seed 1 --precision "${PRECISION:-bf16}" --frequency-weight 1000 \
-      --quiet ${RESUME:+--resume}
-    "$spectrostyle" --threads 2 train fast --style "$style_wav" --data "$work/fluidr3-classifier" \
-      --out "$work/fast-$style-heard" --init "$work/fast-$style-freq/model.json" --feature-net default --steps "$round_steps" \
-      --batch-size 4 --lr 3e-4 --final-lr 1e-4 --checkpoint-every 100 --seed 2 --precision "${PRECISION:-bf16}" \
-      --frequency-weight 1000 --loss-on heard --quiet ${RESUME:+--resume}
+    train_fast "$work/fast-$style-freq" --init "$model" --steps "$round_steps" --lr 3e-4 --seed 1 \
+      --frequency-weight 1000
+    train_fast "$work/fast-$style-heard" --init "$work/fast-$style-freq/model.json" --steps "$round_steps" \
+      --lr 3e-4 --seed 2 --frequency-weight 1000 --loss-on heard
     model="$work/fast-$style-heard/model.json"
   fi
   if [ -z "${NO_SHIP:-}" ]; then
