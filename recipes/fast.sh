@@ -92,8 +92,8 @@ for style in ${STYLES:-keyboard flute}; do
   if [ "$style" = flute ]; then
     # One round on from that model (session 17), 1000 steps at lr 3e-4 -> 1e-4 with content weight 30 (its
     # content term then about as strong as the style term): the 4000-step model turned the upper partials of
-    # piano, mallet and guitar notes into descending sweeps (up to 80% of the power above 4 kHz, pYIN an octave or
-    # more off); the stronger content term keeps more of them in place.
+    # piano notes into descending sweeps (up to 80% of the power above 4 kHz) and put 15 of 41 unseen notes that
+    # pYIN hears on pitch as content more than 50 cents off; the stronger content term keeps more of them in place.
     train_fast "$work/fast-$style-content" --init "$model" --steps "$round_steps" --lr 3e-4 --seed 1 \
       "${weights[@]}" --content-weight 30
     model="$work/fast-$style-content/model.json"
