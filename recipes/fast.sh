@@ -2,8 +2,8 @@
 # Recipe for the shipped Fast (Johnson) models `fast_transformer-keyboard` and `fast_transformer-flute`.
 # The flute model is trained with style weight 300, energy weight 300 and frequency weight 100 (the keyboard one with
 # the defaults 3000 / 10 / 10), 4000 steps (session 9, 28 min alone), then 1000 steps on with content weight 30
-# (session 17, 8.7 min; below). The 4000-step model, measured on keyboard 65 (< 2% of its power
-# above 4 kHz) it puts 0.4% of the output's power above 4 kHz, median f0 error 28.7 cents; the same weights for
+# (session 17, 8.7 min; below). Measured on keyboard 65 (< 2% of its power above 4 kHz), the 4000-step model
+# puts 0.4% of the output's power above 4 kHz, median f0 error 28.7 cents; the same weights for
 # 2000 steps put 9.5% there (chirps at 1-2 s reaching 5 kHz, the network's take on the flute note's vibrato), and a
 # recorder note (GM 74 at MIDI 72) as style at the default weights lost the pitch of brass and string notes.
 # Earlier flute-style trials, all 2000 steps unless said, with the first audio CNN as loss network:
