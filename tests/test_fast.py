@@ -427,7 +427,8 @@ def _style_losses(shipped_result, with_slow: bool = True, delays: int = 1) -> tu
 # range starts higher). Slow's image fit is mostly lost in its phase reconstruction, so this is where the two
 # methods' sounds are compared; the image-form tests above keep the images' gap on record. Measured 2026-12-03,
 # Fast / Slow per note, keyboard style: 0.02-0.48 on eight notes, 13.9 on flute 68 (median 0.38) with session 15's
-# model; 0.02-1.02 on all nine (median 0.33; flute 68 at 1.02) with session 16's.
+# model; 0.02-1.02 on all nine (median 0.33; flute 68 at 1.02) with session 16's. Flute style with session 17's
+# flute model: 0.28-0.68 on all nine (median 0.32).
 UNSEEN_PITCHES = (56, 68)
 
 
