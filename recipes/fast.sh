@@ -78,26 +78,28 @@ for style in ${STYLES:-keyboard flute}; do
   if [ "$style" = flute ]; then weights=(--style-weight 300 --energy-weight 300 --frequency-weight 100); fi
   train_fast "$work/fast-$style" --steps "$steps" --lr 1e-3 --seed 0 "${weights[@]}"
   model="$work/fast-$style/model.json"
-  if [ "$style" = keyboard ]; then
-    # Two rounds on from that model (session 16), each 1000 steps at lr 3e-4 -> 1e-4 with frequency weight 1000
-    # (the spectral-envelope constraint, about as strong as the style term then): the first on the image, the
-    # second on what is heard (--loss-on heard). The stronger constraint keeps the content's low partials, whose
-    # loss made pYIN hear an octave or a twelfth up; the heard round carries more style into the sound.
-    train_fast "$work/fast-$style-freq" --init "$model" --steps "$round_steps" --lr 3e-4 --seed 1 \
-      --frequency-weight 1000
-    train_fast "$work/fast-$style-heard" --init "$work/fast-$style-freq/model.json" --steps "$round_steps" \
-      --lr 3e-4 --seed 2 --frequency-weight 1000 --loss-on heard
-    model="$work/fast-$style-heard/model.json"
-  fi
-  if [ "$style" = flute ]; then
-    # One round on from that model (session 17), 1000 steps at lr 3e-4 -> 1e-4 with content weight 30 (its
-    # content term then about as strong as the style term): the 4000-step model turned the upper partials of
-    # piano notes into descending sweeps (up to 80% of the power above 4 kHz) and put 15 of 41 unseen notes that
-    # pYIN hears on pitch as content more than 50 cents off; the stronger content term keeps more of them in place.
-    train_fast "$work/fast-$style-content" --init "$model" --steps "$round_steps" --lr 3e-4 --seed 1 \
-      "${weights[@]}" --content-weight 30
-    model="$work/fast-$style-content/model.json"
-  fi
+  case "$style" in  # the further rounds, on from that model
+    keyboard)
+      # Two rounds on from that model (session 16), each 1000 steps at lr 3e-4 -> 1e-4 with frequency weight 1000
+      # (the spectral-envelope constraint, about as strong as the style term then): the first on the image, the
+      # second on what is heard (--loss-on heard). The stronger constraint keeps the content's low partials, whose
+      # loss made pYIN hear an octave or a twelfth up; the heard round carries more style into the sound.
+      train_fast "$work/fast-$style-freq" --init "$model" --steps "$round_steps" --lr 3e-4 --seed 1 \
+        --frequency-weight 1000
+      train_fast "$work/fast-$style-heard" --init "$work/fast-$style-freq/model.json" --steps "$round_steps" \
+        --lr 3e-4 --seed 2 --frequency-weight 1000 --loss-on heard
+      model="$work/fast-$style-heard/model.json"
+      ;;
+    flute)
+      # One round on from that model (session 17), 1000 steps at lr 3e-4 -> 1e-4 with content weight 30 (its
+      # content term then about as strong as the style term): the 4000-step model turned the upper partials of
+      # piano notes into descending sweeps (up to 80% of the power above 4 kHz) and put 15 of 41 unseen notes that
+      # pYIN hears on pitch as content more than 50 cents off; the stronger content term keeps more of them in place.
+      train_fast "$work/fast-$style-content" --init "$model" --steps "$round_steps" --lr 3e-4 --seed 1 \
+        "${weights[@]}" --content-weight 30
+      model="$work/fast-$style-content/model.json"
+      ;;
+  esac
   if [ -z "${NO_SHIP:-}" ]; then
     "$python" "$repo_root/scripts/ship_model.py" "$model" fast_transformer "$style"
   fi
