@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -11,6 +13,7 @@ from spectrostyle.losses import (
     energy_envelope,
     frequency_envelope,
     gram_matrix,
+    long_term_spectrum,
     total_variation,
 )
 from spectrostyle.models import AudioCNN, AudioCNNConfig
@@ -33,6 +36,39 @@ def test_envelopes_and_total_variation():
     assert float(frequency_envelope(images)[0, 1]) == pytest.approx((5 * 1.0 + 1.5) / 6)
     assert float(total_variation(torch.ones(1, 1, 4, 6))) == 0.0
     assert float(total_variation(images)) > 0
+
+
+def test_long_term_spectrum_counts_a_brief_loud_tone_at_its_power():
+    silent = torch.zeros(1, 1, 4, 256)
+    assert long_term_spectrum(silent).shape == (1, 4)
+    torch.testing.assert_close(long_term_spectrum(silent), torch.zeros(1, 4), atol=1e-6, rtol=0)
+    steady = torch.full((1, 1, 4, 256), 0.5)  # -40 dB in every bin all the time: its own level
+    torch.testing.assert_close(long_term_spectrum(steady), steady[:, 0, :, 0], atol=1e-3, rtol=0)
+    chirp = silent.clone()
+    chirp[..., 2, 100:102] = 1.0  # the peak in one bin for 2 of 256 frames
+    # power averaged over time: 2/256 of the peak, -21.1 dB, 58.9 dB over the floor: pixel 0.736 of the 80 dB range
+    assert float(long_term_spectrum(chirp)[0, 2]) == pytest.approx(1 + 10 * math.log10(2 / 256) / 80, abs=1e-3)
+    assert float(frequency_envelope(chirp)[0, 2]) == pytest.approx(2 / 256)  # the mean of dB pixels hardly moves
+    # a 60 dB range puts the same tone at 1 + 10 log10(2/256) / 60
+    assert float(long_term_spectrum(chirp, 60.0)[0, 2]) == pytest.approx(1 + 10 * math.log10(2 / 256) / 60, abs=1e-3)
+
+
+def test_spectrum_constraint_is_off_by_default_and_scores_a_loud_tone_the_content_lacks():
+    torch.manual_seed(0)
+    net = AudioCNN(AudioCNNConfig()).eval()
+    content = torch.rand(1, 1, 512, 32, generator=torch.Generator().manual_seed(5)) * 0.3
+    toned = content.clone()
+    toned[..., 380:420, 10:12] = 1.0  # a loud sweep of 40 bins, 2 of 32 frames
+    off = PerceptualLoss(net, LossWeights())
+    assert float(off(toned, off.targets(content, content))["spectrum"].sum()) == 0.0
+    on = PerceptualLoss(net, LossWeights(spectrum=100.0))
+    targets = on.targets(content, content)
+    assert float(on(content, targets)["spectrum"].sum()) == pytest.approx(0.0, abs=1e-6)
+    expected = 100 * float(((long_term_spectrum(toned) - long_term_spectrum(content)) ** 2).mean())
+    terms = on(toned, targets)
+    assert float(terms["spectrum"].sum()) == pytest.approx(expected, rel=1e-5) and expected > 0.5
+    assert float(terms["total"]) == pytest.approx(sum(float(terms[k].sum()) for k in
+                                                      ("content", "style", "energy", "frequency", "spectrum")))
 
 
 @pytest.fixture(scope="module")

@@ -389,6 +389,9 @@ def _loop(steps: int, batch_size: int, lr: float, final_lr: float, checkpoint_ev
 @click.option("--energy-weight", type=float, default=10.0, show_default=True)
 @click.option("--frequency-weight", type=float, default=10.0, show_default=True)
 @click.option("--tv-weight", type=float, default=0.0, show_default=True)
+@click.option("--spectrum-weight", type=float, default=0.0, show_default=True,
+              help="Weight of the long-term spectrum constraint (each bin's power averaged over time, in dB, against "
+                   "the content's): unlike --frequency-weight it counts brief loud tones at their power.")
 @click.option("--init", "init_model", default=None,
               help="Start from this trained Fast model (shipped name or model path) of the same architecture.")
 @click.option("--loss-on", type=click.Choice(["image", "heard"]), default="image", show_default=True,
@@ -399,7 +402,7 @@ def train_fast_cmd(style: Path, data: Path, out_dir: Path, families: str | None,
                    lr: float, final_lr: float, checkpoint_every: int, samples: int, seed: int, precision: str,
                    device: str, resume: bool, quiet: bool, feature_net: str, channels: str, residual_blocks: int,
                    content_weight: float, style_weight: float, energy_weight: float, frequency_weight: float,
-                   tv_weight: float, init_model: str | None, loss_on: str) -> None:
+                   tv_weight: float, spectrum_weight: float, init_model: str | None, loss_on: str) -> None:
     """Train a Fast (Johnson) transformation network for one --style sound over the notes of --data."""
     from spectrostyle.fast import FastTrainingOptions, train_fast
 
@@ -408,7 +411,7 @@ def train_fast_cmd(style: Path, data: Path, out_dir: Path, families: str | None,
         notes=_note_selection(families, pitches, velocities, max_notes, val_notes), feature_net=feature_net,
         channels=_parse_int_list(channels, "--channels"), residual_blocks=residual_blocks,
         content_weight=content_weight, style_weight=style_weight, energy_weight=energy_weight,
-        frequency_weight=frequency_weight, tv_weight=tv_weight,
+        frequency_weight=frequency_weight, tv_weight=tv_weight, spectrum_weight=spectrum_weight,
         loop=_loop(steps, batch_size, lr, final_lr, checkpoint_every, samples, seed, precision, quiet),
         device=device, resume=resume, init=init_model, loss_on=loss_on)
     report = train_fast(options)

@@ -191,6 +191,7 @@ class FastTrainingOptions:
     energy_weight: float = 10.0
     frequency_weight: float = 10.0
     tv_weight: float = 0.0
+    spectrum_weight: float = 0.0
     content_layers: tuple[str, ...] = DEFAULT_CONTENT_LAYERS
     style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
     loop: LoopOptions = field(default_factory=LoopOptions)
@@ -206,7 +207,8 @@ class FastTrainingOptions:
     def loss_weights(self) -> LossWeights:
         return LossWeights(content=self.content_weight, style=self.style_weight, energy=self.energy_weight,
                            frequency=self.frequency_weight, total_variation=self.tv_weight,
-                           content_layers=tuple(self.content_layers), style_layers=tuple(self.style_layers))
+                           spectrum=self.spectrum_weight, content_layers=tuple(self.content_layers),
+                           style_layers=tuple(self.style_layers))
 
 
 class FastTask:
@@ -215,7 +217,7 @@ class FastTask:
     each image and its audio's phase angles (:func:`with_content_phase`), and the loss scores what the output
     sounds like with that phase (:func:`spectrostyle.phase.heard_image`)."""
 
-    term_names = ("content", "style", "energy", "frequency", "total_variation")
+    term_names = ("content", "style", "energy", "frequency", "spectrum", "total_variation")
 
     def __init__(self, model: TransformNet, loss: PerceptualLoss, style_image: Tensor, fingerprint: dict[str, Any],
                  heard: bool = False):

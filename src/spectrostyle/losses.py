@@ -5,6 +5,8 @@
   chosen layers; Gram matrices do not depend on the length, so content and style may differ in length;
 - energy and frequency constraints (Verma & Smith 2018): squared difference of the temporal energy envelope
   (mean over frequency of each frame) and of the spectral envelope (mean over time of each bin);
+- spectrum constraint: squared difference of the long-term average spectrum (each bin's power averaged over
+  time, in dB), which, unlike the frequency envelope's mean of dB pixels, counts a brief loud event at its power;
 - total variation: smoothness of the image.
 
 The style term depends on where an image sits in the feature network (its strided layers see whole cells of
@@ -41,6 +43,16 @@ def frequency_envelope(images: Tensor) -> Tensor:
     return images.mean(dim=(1, 3))
 
 
+def long_term_spectrum(images: Tensor, db_range: float = 80.0) -> Tensor:
+    """Long-term average spectrum in pixel units, ``(B, 1, F, T)`` -> ``(B, F)``: each bin's power (pixels are dB
+    over ``db_range``, so pixel 1 is the peak, 0 the floor) averaged over time, back in dB over the same range.
+    A chirp crossing a silent bin at the peak for 2 of 256 frames moves that bin's frequency envelope by 0.007 and
+    its long-term spectrum by 0.74."""
+    power = torch.pow(10.0, (images.float() - 1.0) * (db_range / 10.0))
+    floor = 10.0 ** (-db_range / 10.0)
+    return 1.0 + 10.0 * torch.log10(power.mean(dim=(1, 3)).clamp_min(floor)) / db_range
+
+
 def delayed(images: Tensor, frames: int) -> Tensor:
     """``(B, C, F, T)`` images ``frames`` later: that many silent frames (pixel 0) before, the last ``frames``
     dropped, so the length stays ``T`` (a 4 s note's last second is its silent release)."""
@@ -68,14 +80,16 @@ def total_variation(images: Tensor) -> Tensor:
 
 @dataclass(frozen=True)
 class LossWeights:
-    """Weights of the loss terms and the layers they read. Targets of the constraints are the content's
-    envelopes by default (``"content"``) or the style's (``"style"``)."""
+    """Weights of the loss terms and the layers they read. Targets of the energy and frequency constraints are
+    the content's envelopes by default (``"content"``) or the style's (``"style"``); the spectrum constraint's
+    is the content's long-term spectrum."""
 
     content: float = 1.0
     style: float = 1e3
     energy: float = 10.0
     frequency: float = 10.0
     total_variation: float = 0.0
+    spectrum: float = 0.0
     content_layers: tuple[str, ...] = DEFAULT_CONTENT_LAYERS
     style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
     style_layer_weights: tuple[float, ...] | None = None
@@ -101,13 +115,15 @@ class StyleTargets:
     style_grams: dict[str, Tensor] = field(default_factory=dict)
     energy: Tensor | None = None
     frequency: Tensor | None = None
+    spectrum: Tensor | None = None
 
 
 class PerceptualLoss(nn.Module):
-    """Content + style + energy + frequency (+ TV) loss over a frozen feature network.
+    """Content + style + energy + frequency (+ spectrum, TV) loss over a frozen feature network.
 
-    ``feature_net`` has ``extract(images, layers) -> {layer: features}`` (an :class:`~spectrostyle.models.AudioCNN`
-    or :class:`~spectrostyle.models.RandomSpectrumCNN`).
+    ``feature_net`` has ``extract(images, layers) -> {layer: features}`` and a ``spectrogram`` config (an
+    :class:`~spectrostyle.models.AudioCNN` or :class:`~spectrostyle.models.RandomSpectrumCNN`), whose dB range the
+    spectrum constraint reads.
     """
 
     def __init__(self, feature_net: nn.Module, weights: LossWeights | None = None):
@@ -115,6 +131,7 @@ class PerceptualLoss(nn.Module):
         self.feature_net = feature_net.eval().requires_grad_(False)
         self.weights = weights or LossWeights()
         self.layers = tuple(dict.fromkeys(self.weights.content_layers + self.weights.style_layers))
+        self.db_range = -feature_net.spectrogram.db_floor
 
     def targets(self, content: Tensor, style: Tensor | Sequence[Tensor],
                 style_mix: Sequence[float] | None = None) -> StyleTargets:
@@ -148,7 +165,8 @@ class PerceptualLoss(nn.Module):
             energy = energy_envelope(content) if self.weights.energy_target == "content" else style_targets.energy
             frequency = frequency_envelope(content) if self.weights.frequency_target == "content" \
                 else style_targets.frequency
-        return StyleTargets(content_features, style_targets.style_grams, energy, frequency)
+            spectrum = long_term_spectrum(content, self.db_range) if self.weights.spectrum else None
+        return StyleTargets(content_features, style_targets.style_grams, energy, frequency, spectrum)
 
     def forward(self, images: Tensor, targets: StyleTargets) -> dict[str, Tensor]:
         """Loss terms for ``images`` ``(B, 1, F, T)``: each ``(B,)`` weighted, plus ``"total"`` (a scalar)."""
@@ -166,8 +184,10 @@ class PerceptualLoss(nn.Module):
             terms["energy"] = zero
         terms["frequency"] = w.frequency * ((frequency_envelope(images) - targets.frequency) ** 2).mean(1) \
             if w.frequency and targets.frequency is not None else zero
+        terms["spectrum"] = w.spectrum * ((long_term_spectrum(images, self.db_range) - targets.spectrum) ** 2).mean(1) \
+            if w.spectrum and targets.spectrum is not None else zero
         terms["total_variation"] = w.total_variation * total_variation(images) if w.total_variation else zero
-        terms["total"] = sum(terms[name] for name in ("content", "style", "energy", "frequency",
+        terms["total"] = sum(terms[name] for name in ("content", "style", "energy", "frequency", "spectrum",
                                                       "total_variation")).sum()
         return terms
 
