@@ -46,7 +46,7 @@ def frequency_envelope(images: Tensor) -> Tensor:
 def long_term_spectrum(images: Tensor, db_range: float = 80.0) -> Tensor:
     """Long-term average spectrum in pixel units, ``(B, 1, F, T)`` -> ``(B, F)``: each bin's power (pixels are dB
     over ``db_range``, so pixel 1 is the peak, 0 the floor) averaged over time, back in dB over the same range.
-    A chirp crossing a silent bin at the peak for 2 of 256 frames moves that bin's frequency envelope by 0.007 and
+    A chirp crossing a silent bin at the peak for 2 of 256 frames moves that bin's frequency envelope by 0.008 and
     its long-term spectrum by 0.74."""
     power = torch.pow(10.0, (images.float() - 1.0) * (db_range / 10.0))
     floor = 10.0 ** (-db_range / 10.0)
