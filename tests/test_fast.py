@@ -255,6 +255,23 @@ def test_loss_on_heard_trains_on_the_sound_and_is_recorded(training_setup, tmp_p
     assert "Invalid value for '--loss-on'" in capsys.readouterr().err
 
 
+def test_cli_spectrum_options_reach_the_loss_and_are_recorded(training_setup, tmp_path, capsys):
+    data, feature_net = training_setup
+    style = data / "audio" / "keyboard_acoustic_000-058-100.wav"
+    common = ["train", "fast", "--style", str(style), "--data", str(data), "--feature-net", str(feature_net),
+              "--channels", "4,8", "--residual-blocks", "1", "--steps", "2", "--checkpoint-every", "1",
+              "--val-notes", "2", "--batch-size", "2", "--quiet"]
+    assert main(common + ["--out", str(tmp_path / "run"), "--spectrum-weight", "50",
+                          "--spectrum-emphasis", "5"]) == 0
+    weights = json.loads((tmp_path / "run" / "model.json").read_text())["metadata"]["loss_weights"]
+    assert weights["spectrum"] == 50.0 and weights["spectrum_emphasis"] == 5.0
+    with open(tmp_path / "run" / "metrics.csv") as handle:
+        assert all(float(row["val_spectrum"]) > 0 for row in csv.DictReader(handle))
+    assert main(common + ["--out", str(tmp_path / "bad"), "--spectrum-emphasis", "-1"]) == 2
+    assert "Invalid value for '--spectrum-emphasis'" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+
+
 def test_resume_after_a_kill_matches_the_uninterrupted_run(training_setup, tmp_path, monkeypatch):
     data, feature_net = training_setup
     whole = train_fast(_training_options(data, feature_net, tmp_path / "whole", steps=4))

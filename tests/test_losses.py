@@ -14,6 +14,7 @@ from spectrostyle.losses import (
     frequency_envelope,
     gram_matrix,
     long_term_spectrum,
+    spectrum_bin_weights,
     total_variation,
 )
 from spectrostyle.models import AudioCNN, AudioCNNConfig
@@ -69,6 +70,31 @@ def test_spectrum_constraint_is_off_by_default_and_scores_a_loud_tone_the_conten
     assert float(terms["spectrum"].sum()) == pytest.approx(expected, rel=1e-5) and expected > 0.5
     assert float(terms["total"]) == pytest.approx(sum(float(terms[k].sum()) for k in
                                                       ("content", "style", "energy", "frequency", "spectrum")))
+
+
+def test_spectrum_emphasis_weighs_the_contents_strong_partials():
+    """A partial of the content lost by 24 dB costs as much as a quiet bin raised by 24 dB without emphasis, and
+    exp(10 * 0.7) ~ 1100 times more with emphasis 10 (the partial sits 0.7 of the dB range above the quiet bins)."""
+    net = AudioCNN(AudioCNNConfig()).eval()
+    content = torch.full((1, 1, 512, 32), 0.2)
+    content[..., 5, :] = 0.9  # a steady partial
+    lost_partial, raised_bin = content.clone(), content.clone()
+    lost_partial[..., 5, :] = 0.6
+    raised_bin[..., 300, :] = 0.5
+    costs = {}
+    for emphasis in (0.0, 10.0):
+        loss = PerceptualLoss(net, LossWeights(content=0, style=0, energy=0, frequency=0, spectrum=100.0,
+                                               spectrum_emphasis=emphasis))
+        targets = loss.targets(content, content)
+        costs[emphasis] = [float(loss(image, targets)["spectrum"].sum()) for image in (lost_partial, raised_bin)]
+    assert costs[0.0][0] == pytest.approx(costs[0.0][1], rel=1e-3) and costs[0.0][0] > 0
+    assert costs[10.0][0] / costs[10.0][1] == pytest.approx(math.exp(7.0), rel=1e-3)
+    target = long_term_spectrum(content)
+    weights = spectrum_bin_weights(target, 10.0)
+    assert weights.shape == (1, 512) and float(weights.mean()) == pytest.approx(1.0, rel=1e-5)
+    torch.testing.assert_close(spectrum_bin_weights(target, 0.0), torch.ones(1, 512))
+    with pytest.raises(ValueError, match="spectrum_emphasis must be >= 0"):
+        LossWeights(spectrum_emphasis=-1.0)
 
 
 @pytest.fixture(scope="module")

@@ -192,6 +192,7 @@ class FastTrainingOptions:
     frequency_weight: float = 10.0
     tv_weight: float = 0.0
     spectrum_weight: float = 0.0
+    spectrum_emphasis: float = 0.0
     content_layers: tuple[str, ...] = DEFAULT_CONTENT_LAYERS
     style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
     loop: LoopOptions = field(default_factory=LoopOptions)
@@ -207,7 +208,8 @@ class FastTrainingOptions:
     def loss_weights(self) -> LossWeights:
         return LossWeights(content=self.content_weight, style=self.style_weight, energy=self.energy_weight,
                            frequency=self.frequency_weight, total_variation=self.tv_weight,
-                           spectrum=self.spectrum_weight, content_layers=tuple(self.content_layers),
+                           spectrum=self.spectrum_weight, spectrum_emphasis=self.spectrum_emphasis,
+                           content_layers=tuple(self.content_layers),
                            style_layers=tuple(self.style_layers))
 
 

@@ -7,6 +7,7 @@
   (mean over frequency of each frame) and of the spectral envelope (mean over time of each bin);
 - spectrum constraint: squared difference of the long-term average spectrum (each bin's power averaged over
   time, in dB), which, unlike the frequency envelope's mean of dB pixels, counts a brief loud event at its power;
+  with an emphasis, each bin's difference is weighted by how strong the bin is in the content (the partials);
 - total variation: smoothness of the image.
 
 The style term depends on where an image sits in the feature network (its strided layers see whole cells of
@@ -53,6 +54,16 @@ def long_term_spectrum(images: Tensor, db_range: float = 80.0) -> Tensor:
     return 1.0 + 10.0 * torch.log10(power.mean(dim=(1, 3)).clamp_min(floor)) / db_range
 
 
+def spectrum_bin_weights(target_spectrum: Tensor, emphasis: float) -> Tensor:
+    """Weights of the bins in the spectrum constraint, ``(B, F)`` -> ``(B, F)`` with mean 1 over the bins:
+    ``exp(emphasis * target)`` normalised, so a bin whose content spectrum is ``1 / emphasis`` pixel units (of the
+    dB range) higher counts ``e`` times more; 0 weighs all bins alike. Over 512 bins the plain mean gives a note's
+    few strong partials little say: a fundamental 20 dB down in 2 bins moves it by 2 * 0.25**2 / 512."""
+    if emphasis < 0:
+        raise ValueError(f"spectrum emphasis must be >= 0, got {emphasis}")
+    return torch.softmax(emphasis * target_spectrum.float(), dim=-1) * target_spectrum.shape[-1]
+
+
 def delayed(images: Tensor, frames: int) -> Tensor:
     """``(B, C, F, T)`` images ``frames`` later: that many silent frames (pixel 0) before, the last ``frames``
     dropped, so the length stays ``T`` (a 4 s note's last second is its silent release)."""
@@ -82,7 +93,8 @@ def total_variation(images: Tensor) -> Tensor:
 class LossWeights:
     """Weights of the loss terms and the layers they read. Targets of the energy and frequency constraints are
     the content's envelopes by default (``"content"``) or the style's (``"style"``); the spectrum constraint's
-    is the content's long-term spectrum."""
+    is the content's long-term spectrum, its bins weighted by :func:`spectrum_bin_weights` with
+    ``spectrum_emphasis``."""
 
     content: float = 1.0
     style: float = 1e3
@@ -90,6 +102,7 @@ class LossWeights:
     frequency: float = 10.0
     total_variation: float = 0.0
     spectrum: float = 0.0
+    spectrum_emphasis: float = 0.0
     content_layers: tuple[str, ...] = DEFAULT_CONTENT_LAYERS
     style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
     style_layer_weights: tuple[float, ...] | None = None
@@ -100,6 +113,8 @@ class LossWeights:
         for name in ("energy_target", "frequency_target"):
             if getattr(self, name) not in {"content", "style"}:
                 raise ValueError(f"{name} must be 'content' or 'style', got '{getattr(self, name)}'")
+        if self.spectrum_emphasis < 0:
+            raise ValueError(f"spectrum_emphasis must be >= 0, got {self.spectrum_emphasis}")
         if self.style_layer_weights is not None and len(self.style_layer_weights) != len(self.style_layers):
             raise ValueError("style_layer_weights needs one weight per style layer")
 
@@ -184,12 +199,18 @@ class PerceptualLoss(nn.Module):
             terms["energy"] = zero
         terms["frequency"] = w.frequency * ((frequency_envelope(images) - targets.frequency) ** 2).mean(1) \
             if w.frequency and targets.frequency is not None else zero
-        terms["spectrum"] = w.spectrum * ((long_term_spectrum(images, self.db_range) - targets.spectrum) ** 2).mean(1) \
-            if w.spectrum and targets.spectrum is not None else zero
+        terms["spectrum"] = self._spectrum_term(images, targets) if w.spectrum and targets.spectrum is not None \
+            else zero
         terms["total_variation"] = w.total_variation * total_variation(images) if w.total_variation else zero
         terms["total"] = sum(terms[name] for name in ("content", "style", "energy", "frequency", "spectrum",
                                                       "total_variation")).sum()
         return terms
+
+    def _spectrum_term(self, images: Tensor, targets: StyleTargets) -> Tensor:
+        squared = (long_term_spectrum(images, self.db_range) - targets.spectrum) ** 2
+        if self.weights.spectrum_emphasis:
+            squared = squared * spectrum_bin_weights(targets.spectrum, self.weights.spectrum_emphasis)
+        return self.weights.spectrum * squared.mean(1)
 
     def _style_term(self, features: dict[str, Tensor], targets: StyleTargets) -> Tensor:
         w = self.weights
