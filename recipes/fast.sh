@@ -45,6 +45,9 @@
 # (flute style; shipped 11.3, Slow 0.43-0.54) and 1.59 (keyboard style; 3.54, Slow 0.55) without brightness (0.3% /
 # 0% above 4 kHz), and the image median over 25 unseen notes to 4.1x / 4.0x Slow's (shipped 24.8x / 11.4x), but put
 # 10 and 9 of the 24 notes pYIN hears on pitch as content more than 50 cents off (shipped 6 / 2, Slow 4 / 2).
+# Sessions 19-21 (not shipped): keyboard round 2 again with --spectrum-emphasis 5: 1.54 on the pair, image median
+# 4.2x Slow's, but 10 of 24 off pitch; with frequency weight 1000 kept: 2.07, 6.6x, 2 of 24 off pitch, but the
+# high notes bright (string_acoustic_008-080: 33% of the power above 4 kHz; shipped 0.0%). See BENCHMARKS.md.
 # The loss network runs in bfloat16 (--precision bf16; the transformation network stays float32): 0.37-0.41 s per
 # step instead of ~0.42. One transformation network per style note (the shipped examples keyboard 60 and flute 60),
 # trained over the FluidR3 notes of nine families with the shipped audio CNN
