@@ -3,11 +3,13 @@ of 64 against one at a time, the networks' forward time, and the spectral conver
 reconstruction at the chosen number of Griffin-Lim iterations (warm-started from the content's phase).
 
 Usage: python benchmarks/bench_fast.py [--threads 2] [--method fast|adain|both] [--model NAME_OR_PATH]
-                                       [--phase-iterations N] [--untrained] [--skip-long] [--repeats 5]
+                                       [--phase-iterations N] [--untrained [--fast-channels 16,32,64]
+                                       [--fast-residual-blocks 4]] [--skip-long] [--repeats 5]
 End to end = from a loaded audio array to the output audio (spectrogram, network, Griffin-Lim, peak limiting);
 the one-off model load is reported apart. ``--model`` picks the model of the one ``--method`` (default: the
 shipped ``fast_transformer-keyboard`` and ``adain_decoder-default``); ``--untrained`` times untrained networks of
-the default architectures (the speed does not depend on the weights), for use before any model is shipped.
+the default architectures (the speed does not depend on the weights), for use before any model is shipped, or
+with ``--fast-channels`` / ``--fast-residual-blocks`` a Fast network of other widths (what a wider one would cost).
 Targets (issue 5, 2 CPU cores): 4 s note <= 80 ms, 60 s file <= 1.2 s, batch of 64 faster per note than one.
 ``--quality`` adds, on content notes at MIDI 65 (not among the training notes): Fast's style loss against what
 Slow (Gatys, default settings) reaches for the same content and style (goal: within 2x), after how many of Slow's
@@ -51,15 +53,18 @@ def median_ms(run: Callable[[], object], repeats: int) -> float:
     return 1000 * statistics.median(times)
 
 
-def untrained_models(folder: Path) -> dict[str, str]:
-    """Default-architecture models with random weights (and an untrained audio CNN as AdaIN's encoder)."""
+def untrained_models(folder: Path, fast_channels: tuple[int, ...] = (16, 32, 64), fast_residual_blocks: int = 4
+                     ) -> dict[str, str]:
+    """Models with random weights: a Fast network of the given widths (default: the default architecture), the
+    default AdaIN decoder and an untrained audio CNN as its encoder."""
     from spectrostyle.adain import AdainDecoder, AdainDecoderConfig, encoder_blocks
     from spectrostyle.checkpoint import save_model, sha256_of
-    from spectrostyle.fast import TransformNet
+    from spectrostyle.fast import TransformNet, TransformNetConfig
     from spectrostyle.models import AudioCNN
 
     torch.manual_seed(0)
-    fast = save_model(TransformNet(), folder / "fast")
+    fast = save_model(TransformNet(TransformNetConfig(channels=fast_channels, residual_blocks=fast_residual_blocks)),
+                      folder / "fast")
     encoder = AudioCNN().eval()
     encoder_path = save_model(encoder, folder / "encoder")
     decoder = AdainDecoder(AdainDecoderConfig(encoder_blocks=encoder_blocks(encoder), encoder_name=str(encoder_path),
@@ -246,6 +251,10 @@ def main() -> None:
     parser.add_argument("--phase-iterations", type=int, default=None,
                         help="Griffin-Lim iterations (default: the method's).")
     parser.add_argument("--untrained", action="store_true", help="Time untrained default-architecture networks.")
+    parser.add_argument("--fast-channels", default="16,32,64",
+                        help="With --untrained: widths of the untrained Fast network's levels.")
+    parser.add_argument("--fast-residual-blocks", type=int, default=4,
+                        help="With --untrained: residual blocks of the untrained Fast network.")
     parser.add_argument("--skip-long", action="store_true", help="Skip the 60 s file.")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quality", action="store_true",
@@ -258,7 +267,8 @@ def main() -> None:
           f"AdaIN style {STYLE[0]} {STYLE[1]}")
     methods = ["fast", "adain"] if args.method == "both" else [args.method]
     with tempfile.TemporaryDirectory() as tmp:
-        models = untrained_models(Path(tmp)) if args.untrained else dict(DEFAULT_MODELS)
+        models = untrained_models(Path(tmp), tuple(int(c) for c in args.fast_channels.split(",")),
+                                  args.fast_residual_blocks) if args.untrained else dict(DEFAULT_MODELS)
         if args.model is not None:
             models[args.method] = args.model
         for method in methods:

@@ -48,6 +48,8 @@
 # Sessions 19-21 (not shipped): keyboard round 2 again with --spectrum-emphasis 5: 1.54 on the pair, image median
 # 4.2x Slow's, but 10 of 24 off pitch; with frequency weight 1000 kept: 2.07, 6.6x, 2 of 24 off pitch, but the
 # high notes bright (string_acoustic_008-080: 33% of the power above 4 kHz; shipped 0.0%). See BENCHMARKS.md.
+# Session 23 (not shipped): a heard round (--loss-on heard, frequency 1000, spectrum 200, 1000 steps) on from the
+# first of those rounds: pair 3.26, heard median 0.17x Slow's, but 3 of 24 off pitch and brighter high notes.
 # The loss network runs in bfloat16 (--precision bf16; the transformation network stays float32): 0.37-0.41 s per
 # step instead of ~0.42. One transformation network per style note (the shipped examples keyboard 60 and flute 60),
 # trained over the FluidR3 notes of nine families with the shipped audio CNN
