@@ -26,8 +26,6 @@ from spectrostyle.fast import (
     TransformNet,
     TransformNetConfig,
     initialise_from,
-    inward_clamp,
-    range_excursion,
     train_fast,
 )
 from spectrostyle.feedforward import LoopOptions, NoteSelection
@@ -272,50 +270,6 @@ def test_cli_spectrum_options_reach_the_loss_and_are_recorded(training_setup, tm
     assert main(common + ["--out", str(tmp_path / "bad"), "--spectrum-emphasis", "-1"]) == 2
     assert "Invalid value for '--spectrum-emphasis'" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
-
-
-def test_raw_output_and_straight_through_clamp():
-    net = randomise(TransformNet(TINY_NET)).eval()
-    images = torch.rand(2, 1, 64, 32)
-    with torch.no_grad():
-        raw = net(images, clamp=False)
-    assert float(raw.min()) < 0 or float(raw.max()) > 1  # a randomised residual leaves [0, 1]
-    torch.testing.assert_close(net(images), raw.clamp(0, 1))
-    # the inward clamp: the hard clamp's values; outside [0, 1] only the gradients that bring a pixel back pass
-    leaf = torch.tensor([-0.5, -0.5, 0.25, 1.5, 1.5], requires_grad=True)
-    clamped = inward_clamp(leaf)
-    clamped.backward(torch.tensor([-1.0, 2.0, 3.0, 4.0, -5.0]))  # descent moves each pixel by minus these
-    torch.testing.assert_close(clamped.detach(), torch.tensor([0.0, 0.0, 0.25, 1.0, 1.0]))
-    torch.testing.assert_close(leaf.grad, torch.tensor([-1.0, 0.0, 3.0, 4.0, 0.0]))
-    # mean squared excursion: (0.5^2 + 0 + 0.5^2) / 4 over the four pixels of the one image
-    torch.testing.assert_close(range_excursion(torch.tensor([-0.5, 0.25, 1.5, 1.0]).view(1, 1, 2, 2)),
-                               torch.tensor([0.125]))
-
-
-def test_range_weight_trains_through_the_clamp_and_is_recorded(training_setup, tmp_path, capsys):
-    data, feature_net = training_setup
-    style = data / "audio" / "keyboard_acoustic_000-058-100.wav"
-    common = ["train", "fast", "--style", str(style), "--data", str(data), "--feature-net", str(feature_net),
-              "--channels", "4,8", "--residual-blocks", "1", "--steps", "4", "--checkpoint-every", "1",
-              "--val-notes", "2", "--batch-size", "2", "--quiet", "--lr", "0.05", "--final-lr", "0.05"]
-    assert main(common + ["--out", str(tmp_path / "range"), "--range-weight", "100"]) == 0
-    assert main(common + ["--out", str(tmp_path / "hard")]) == 0
-    metadata = json.loads((tmp_path / "range" / "model.json").read_text())["metadata"]
-    assert metadata["range_weight"] == 100.0
-    rows = {}
-    for name in ("range", "hard"):
-        with open(tmp_path / name / "metrics.csv") as handle:
-            rows[name] = list(csv.DictReader(handle))
-    assert all(float(row["val_range"]) == 0 for row in rows["hard"])  # off: the term is not counted
-    assert any(float(row["train_range"]) > 0 for row in rows["range"])  # the steps at lr 0.05 leave [0, 1]
-    # the same seed and first batch, other gradients: the runs part after the first step
-    assert float(rows["range"][0]["train_total"]) == pytest.approx(
-        float(rows["hard"][0]["train_total"]) + float(rows["range"][0]["train_range"]), rel=1e-5)
-    assert float(rows["range"][-1]["val_style"]) != float(rows["hard"][-1]["val_style"])
-    assert main(common + ["--out", str(tmp_path / "bad"), "--range-weight", "-1"]) == 2
-    assert "Invalid value for '--range-weight'" in capsys.readouterr().err
-    with pytest.raises(InputError, match="range_weight must be >= 0"):
-        replace(_training_options(data, feature_net, tmp_path / "x", steps=1), range_weight=-1.0)
 
 
 def test_resume_after_a_kill_matches_the_uninterrupted_run(training_setup, tmp_path, monkeypatch):

@@ -395,9 +395,6 @@ def _loop(steps: int, batch_size: int, lr: float, final_lr: float, checkpoint_ev
 @click.option("--spectrum-emphasis", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
               help="Weigh the spectrum constraint's bins by exp(EMPHASIS x the content's level there, 0-1 over the dB "
                    "range), so the content's strong partials (its pitch) count more than its quiet bins; 0: alike.")
-@click.option("--range-weight", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
-              help="Let the output's clamp into [0, 1] pass the gradients that bring a pixel back into range, and "
-                   "penalise the raw output outside it by this weight (mean squared excursion); 0: hard clamp.")
 @click.option("--init", "init_model", default=None,
               help="Start from this trained Fast model (shipped name or model path) of the same architecture.")
 @click.option("--loss-on", type=click.Choice(["image", "heard"]), default="image", show_default=True,
@@ -408,8 +405,8 @@ def train_fast_cmd(style: Path, data: Path, out_dir: Path, families: str | None,
                    lr: float, final_lr: float, checkpoint_every: int, samples: int, seed: int, precision: str,
                    device: str, resume: bool, quiet: bool, feature_net: str, channels: str, residual_blocks: int,
                    content_weight: float, style_weight: float, energy_weight: float, frequency_weight: float,
-                   tv_weight: float, spectrum_weight: float, spectrum_emphasis: float, range_weight: float,
-                   init_model: str | None, loss_on: str) -> None:
+                   tv_weight: float, spectrum_weight: float, spectrum_emphasis: float, init_model: str | None,
+                   loss_on: str) -> None:
     """Train a Fast (Johnson) transformation network for one --style sound over the notes of --data."""
     from spectrostyle.fast import FastTrainingOptions, train_fast
 
@@ -419,7 +416,7 @@ def train_fast_cmd(style: Path, data: Path, out_dir: Path, families: str | None,
         channels=_parse_int_list(channels, "--channels"), residual_blocks=residual_blocks,
         content_weight=content_weight, style_weight=style_weight, energy_weight=energy_weight,
         frequency_weight=frequency_weight, tv_weight=tv_weight, spectrum_weight=spectrum_weight,
-        spectrum_emphasis=spectrum_emphasis, range_weight=range_weight,
+        spectrum_emphasis=spectrum_emphasis,
         loop=_loop(steps, batch_size, lr, final_lr, checkpoint_every, samples, seed, precision, quiet),
         device=device, resume=resume, init=init_model, loss_on=loss_on)
     report = train_fast(options)

@@ -5,12 +5,7 @@ Gram-matrix style, Verma & Smith energy and frequency constraints) over the ship
 sound is stylised in one pass.
 
 The network predicts a residual over the content image, so it starts as the identity and keeps the content's
-pitch and timing unless the style asks otherwise; its output is clamped into [0, 1]. A hard clamp passes no
-gradient for a pixel pushed below 0, so in training such a pixel gets no signal to come back even where the loss
-wants it louder (the shipped keyboard model's raw output lies below -0.1 on three quarters of the pixels). With a
-range weight (``--range-weight``) the clamp passes, in training, the gradients that would bring such a pixel back
-(:func:`inward_clamp`), and the raw output's excursion outside [0, 1] is penalised, so every pixel stays within
-reach of the loss.
+pitch and timing unless the style asks otherwise; its output is clamped into [0, 1].
 
 The loss scores the output image (``loss_on="image"``, as in Johnson et al.), or the sound it makes
 (``"heard"``): the output's magnitudes with the content note's phase, inverted and analysed again
@@ -139,13 +134,12 @@ class TransformNet(SpectrogramModel):
         """Image sides are padded to multiples of this."""
         return 2 ** len(self.config.channels)
 
-    def forward(self, images: Tensor, clamp: bool = True) -> Tensor:
-        """``clamp=False`` returns the raw output, before it is clamped into [0, 1] (for training losses)."""
+    def forward(self, images: Tensor) -> Tensor:
         self.check_input(images)
         freq, frames = images.shape[-2:]
         x = pad_to_multiple(images, self.multiple)
-        raw = (x + self.head(self.up(self.residual(self.down(x)))))[..., :freq, :frames]
-        return raw.clamp(0.0, 1.0) if clamp else raw
+        residual = self.head(self.up(self.residual(self.down(x))))
+        return (x + residual)[..., :freq, :frames].clamp(0.0, 1.0)
 
     def config_dict(self) -> dict[str, Any]:
         return self.config.to_dict()
@@ -177,31 +171,6 @@ class FastMethod(NetworkMethod):
 # ---------------------------------------------------------------------------------------------- training
 
 
-class _InwardClamp(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, raw: Tensor) -> Tensor:
-        ctx.save_for_backward(raw)
-        return raw.clamp(0.0, 1.0)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor) -> Tensor:
-        (raw,) = ctx.saved_tensors
-        # a descent step moves raw by -grad: keep the gradients that keep a pixel in range or bring it back
-        inward = ((raw >= 0) | (grad < 0)) & ((raw <= 1) | (grad > 0))
-        return grad * inward
-
-
-def inward_clamp(raw: Tensor) -> Tensor:
-    """``raw`` clamped into [0, 1]; in the backward pass a pixel outside the range passes the gradients that would
-    bring it back (a pixel below 0 those that ask it louder), where the hard clamp passes none."""
-    return _InwardClamp.apply(raw)
-
-
-def range_excursion(raw: Tensor) -> Tensor:
-    """Mean squared distance of each pixel of ``raw`` ``(B, 1, F, T)`` outside [0, 1], ``(B,)`` (pixel units)."""
-    return (torch.relu(-raw) ** 2 + torch.relu(raw - 1.0) ** 2).flatten(1).mean(1)
-
-
 LOSS_ON = ("image", "heard")
 
 
@@ -224,7 +193,6 @@ class FastTrainingOptions:
     tv_weight: float = 0.0
     spectrum_weight: float = 0.0
     spectrum_emphasis: float = 0.0
-    range_weight: float = 0.0  # > 0: inward clamp, raw output outside [0, 1] penalised (see the module doc)
     content_layers: tuple[str, ...] = DEFAULT_CONTENT_LAYERS
     style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
     loop: LoopOptions = field(default_factory=LoopOptions)
@@ -236,8 +204,6 @@ class FastTrainingOptions:
     def __post_init__(self) -> None:
         if self.loss_on not in LOSS_ON:
             raise InputError(f"loss_on must be one of {', '.join(LOSS_ON)}, got '{self.loss_on}'")
-        if self.range_weight < 0:
-            raise InputError(f"range_weight must be >= 0, got {self.range_weight}")
 
     def loss_weights(self) -> LossWeights:
         return LossWeights(content=self.content_weight, style=self.style_weight, energy=self.energy_weight,
@@ -251,20 +217,17 @@ class FastTask:
     """Training task (see :class:`spectrostyle.feedforward.TrainingTask`): a transformation network under the
     perceptual loss towards one style image ``(1, 1, F, T')``. With ``heard``, the notes come as ``(B, 2, F, T)``:
     each image and its audio's phase angles (:func:`with_content_phase`), and the loss scores what the output
-    sounds like with that phase (:func:`spectrostyle.phase.heard_image`). With ``range_weight`` > 0 the output's
-    clamp is :func:`inward_clamp` and the term ``range`` is ``range_weight`` x :func:`range_excursion`
-    of the raw output."""
+    sounds like with that phase (:func:`spectrostyle.phase.heard_image`)."""
 
-    term_names = ("content", "style", "energy", "frequency", "spectrum", "total_variation", "range")
+    term_names = ("content", "style", "energy", "frequency", "spectrum", "total_variation")
 
     def __init__(self, model: TransformNet, loss: PerceptualLoss, style_image: Tensor, fingerprint: dict[str, Any],
-                 heard: bool = False, range_weight: float = 0.0):
+                 heard: bool = False):
         self.model = model
         self.loss = loss
         self.style_image = style_image
         self.style_targets = loss.style_targets(style_image)
         self.heard = heard
-        self.range_weight = range_weight
         self._fingerprint = fingerprint
 
     def losses(self, forward, content: Tensor, generator: torch.Generator) -> dict[str, Tensor]:
@@ -274,15 +237,11 @@ class FastTask:
         # norms) ran slower in it on CPU (0.33 against 0.27 s for a forward and backward of 4 notes); the STFTs of
         # the heard image stay in float32 too
         with torch.autocast(content.device.type, enabled=False):
-            if self.range_weight:
-                raw = forward(images, clamp=False)
-                output, excursion = inward_clamp(raw), self.range_weight * range_excursion(raw)
-            else:
-                output, excursion = forward(images), images.new_zeros(images.shape[0])
+            output = forward(images)
             if self.heard:
                 output = heard_image(output, content[:, 1].float(), self.model.spectrogram)
         terms = self.loss(output, targets)
-        return {**{name: terms[name] for name in self.term_names[:-1]}, "range": excursion}
+        return {name: terms[name] for name in self.term_names}
 
     def samples(self, val: Tensor, count: int) -> list[Sample]:
         images = val[:, :1]
@@ -354,12 +313,12 @@ def train_fast(options: FastTrainingOptions) -> dict[str, Any]:
     style_record = {"file": Path(options.style).name, "sha256": sha256_of(Path(options.style))}
     feature_record = model_record(options.feature_net, "audio_cnn")
     fingerprint = {"architecture": model.config_dict(), "style": style_record, "feature_net": feature_record,
-                   "init": init_record, "loss_on": options.loss_on, "range_weight": options.range_weight,
+                   "init": init_record, "loss_on": options.loss_on,
                    "weights": options.loss_weights().to_dict(), "notes": describe_options(options.notes),
                    "data": str(options.data), "batch_size": loop.batch_size, "seed": loop.seed,
                    "steps": loop.steps, "learning_rate": [loop.learning_rate, loop.final_learning_rate]}
     task = FastTask(model, PerceptualLoss(feature_net, options.loss_weights()), style_image, fingerprint,
-                    heard=options.loss_on == "heard", range_weight=options.range_weight)
+                    heard=options.loss_on == "heard")
     summary = fit(task, notes, options.out, loop, config=config, method="fast", device=device,
                   resume=options.resume, dist_ctx=dist_ctx)
     report = {"steps": summary.steps, "final_val_loss": summary.final_val_total,
@@ -368,7 +327,6 @@ def train_fast(options: FastTrainingOptions) -> dict[str, Any]:
     metadata = {"name": options.out.name, "style": style_record, "feature_net": feature_record,
                 "trained_on": f"style {style_record['file']}; content: FluidR3 GM {notes.description}",
                 "steps": summary.steps, "final_val_loss": summary.final_val_total,
-                "loss_weights": options.loss_weights().to_dict(), "loss_on": options.loss_on,
-                "range_weight": options.range_weight, "init": init_record}
+                "loss_weights": options.loss_weights().to_dict(), "loss_on": options.loss_on, "init": init_record}
     finish_run(model, options.out, metadata, report, dist_ctx)
     return report
