@@ -378,31 +378,33 @@ def test_shipped_fast_adds_no_high_frequency_energy(shipped_result):
     assert power_share_above(result.audio, 4000, 16_000) < 0.02
 
 
-@pytest.mark.xfail(strict=True, reason="goal not met: measured 2026-11-29 the shipped keyboard model's style loss "
-                   "is 7.1x what Slow reaches (3.9 vs 0.551 for flute 65 as keyboard 60, the 4000-step model with "
-                   "the second audio CNN as loss network; 7.9x at 2000 steps); 2026-11-30 the flute model's 14x "
-                   "(7.53 vs 0.538 for keyboard 65 as flute 60); 2026-12-02 training the keyboard model on (--init) "
-                   "reached 3.47x and 2.43x but put 11% / 39% of the power above 4 kHz (and lost the pitch): not "
-                   "shipped; 2026-12-02 Slow's plain result is fitted to one placement in the loss network (a "
-                   "one-frame delay: 0.551 -> 3.07), Fast's is not (3.9 -> 3.8); 2026-12-03 the session-16 keyboard "
-                   "model (frequency weight 1000, then a heard round) 6.4x (3.54 vs 0.549); the session-17 flute "
-                   "model (a round at content weight 30) 21x (11.3 vs 0.538); session 18: Slow's weights with the "
-                   "spectrum constraint reached 1.58 / 1.59 (about 3x) but put 9-10 of 24 unseen notes off pitch: not "
-                   "shipped; see the test below and BENCHMARKS.md")
-def test_shipped_fast_style_loss_within_twice_what_slow_reaches(shipped_result):
-    """The issue's goal: the Fast output's style loss is within 2x of the Slow (Gatys) result's for the same
-    content and style, both measured with the same perceptual loss (style term only)."""
+@pytest.mark.xfail(strict=True, reason="not met on the image: measured 2026-11-29 the shipped keyboard model's style "
+                   "loss is 7.1x what Slow reaches (3.9 vs 0.551 for flute 65 as keyboard 60, the 4000-step model with "
+                   "the second audio CNN as loss network; 7.9x at 2000 steps); 2026-11-30 the flute model's 14x (7.53 "
+                   "vs 0.538 for keyboard 65 as flute 60); 2026-12-02 training the keyboard model on (--init) reached "
+                   "3.47x and 2.43x but put 11% / 39% of the power above 4 kHz (and lost the pitch): not shipped; "
+                   "2026-12-02 Slow's plain result is fitted to one placement in the loss network (a one-frame delay: "
+                   "0.551 -> 3.07), Fast's is not (3.9 -> 3.8); 2026-12-03 the session-16 keyboard model (frequency "
+                   "weight 1000, then a heard round) 6.4x (3.54 vs 0.549); the session-17 flute model (a round at "
+                   "content weight 30) 21x (11.3 vs 0.538); session 18: Slow's weights with the spectrum constraint "
+                   "reached 1.58 / 1.59 (about 3x) but put 9-10 of 24 unseen notes off pitch: not shipped; see the "
+                   "test below and BENCHMARKS.md")
+def test_shipped_fast_image_style_loss_within_twice_slows_image(shipped_result):
+    """The issue's goal measured on the methods' spectrogram images rather than their output sounds (the test on
+    unseen notes below checks it on the sounds, where it is met): the Fast image's style loss within 2x of the Slow
+    (Gatys) image's for the same content and style, with the same perceptual loss (style term only). Kept, strict,
+    to keep the image gap on record."""
     fast, gatys, _ = _style_losses(shipped_result)
     assert fast <= 2.0 * gatys, (fast, gatys)
 
 
-@pytest.mark.xfail(strict=True, reason="goal not met in its placement-independent form either: measured 2026-12-02, "
-                   "averaged over 0-7 frame delays, Slow's plain result (0.551 -> 4.2, 0.538 -> 9.31) is near "
-                   "Fast's (4.02, 11.7), but Slow optimised over the same delays reaches 0.94 and 1.55: Fast is "
-                   "4.3x and 7.5x that (2026-12-03, the session-16 keyboard model: 4.2x, 3.94 vs 0.938; the "
-                   "session-17 flute model: 10.5x, 16.3 vs 1.55); see BENCHMARKS.md")
-def test_shipped_fast_style_loss_over_delays_within_twice_what_slow_reaches_over_them(shipped_result):
-    """The goal measured so that it does not hang on where an image sits in the loss network: the style term
+@pytest.mark.xfail(strict=True, reason="not met on the image in its placement-independent form either: measured "
+                   "2026-12-02, averaged over 0-7 frame delays, Slow's plain result (0.551 -> 4.2, 0.538 -> 9.31) is "
+                   "near Fast's (4.02, 11.7), but Slow optimised over the same delays reaches 0.94 and 1.55: Fast is "
+                   "4.3x and 7.5x that (2026-12-03, the session-16 keyboard model: 4.2x, 3.94 vs 0.938; the session-17 "
+                   "flute model: 10.5x, 16.3 vs 1.55); see BENCHMARKS.md")
+def test_shipped_fast_image_style_loss_over_delays_within_twice_slows_image_over_them(shipped_result):
+    """The image form measured so that it does not hang on where an image sits in the loss network: the style term
     averaged over the images delayed by 0-7 frames (16-112 ms later, the same sound), against Slow optimised for
     that averaged loss (``delays=8``)."""
     fast, gatys, _ = _style_losses(shipped_result, delays=8)
@@ -447,7 +449,8 @@ def _style_losses(shipped_result, with_slow: bool = True, delays: int = 1) -> tu
 # methods' sounds are compared; the image-form tests above keep the images' gap on record. Measured 2026-12-03,
 # Fast / Slow per note, keyboard style: 0.02-0.48 on eight notes, 13.9 on flute 68 (median 0.38) with session 15's
 # model; 0.02-1.02 on all nine (median 0.33; flute 68 at 1.02) with session 16's. Flute style with session 17's
-# flute model: 0.28-0.68 on all nine (median 0.32).
+# flute model: 0.28-0.68 on all nine (median 0.32). Session 24 (another machine; Slow's results move between
+# machines): keyboard 0.03-0.83 (median 0.44), flute 0.28-0.68 (median 0.32).
 UNSEEN_PITCHES = (56, 68)
 
 
@@ -495,11 +498,11 @@ def _heard_style_losses(style_family: str, notes: list[tuple[str, np.ndarray]]
 @pytest.mark.parametrize("style_family", [
     pytest.param(family, marks=requires_shipped("fast_transformer", family)) for family in ("keyboard", "flute")])
 def test_shipped_fast_heard_style_loss_within_twice_what_slow_reaches_on_unseen_notes(style_family, unseen_notes):
-    """The issue's goal in the form a listener gets it: over one unseen note per family, the median of the Fast
-    output's heard style loss over Slow's is at most 2, and Fast is within 2x of Slow on at least two thirds of the
-    notes. Fast's heard loss is also well under the content's own."""
+    """The issue's goal on the outputs, the sounds: over one unseen note per family, the Fast output's heard style
+    loss is within 2x of Slow's on at least 8 of the 9 notes (benchmarks/bench_fast_heard.py: 73 and 72 of 75) and
+    at most Slow's on the median note. Fast's heard loss is also well under the content's own."""
     losses = _heard_style_losses(style_family, unseen_notes)
     ratios = np.array([fast / slow for fast, slow, _ in losses.values()])
-    assert np.median(ratios) <= 2.0, losses
-    assert np.mean(ratios <= 2.0) >= 2 / 3, losses
+    assert np.median(ratios) <= 1.0, losses
+    assert int((ratios <= 2.0).sum()) >= 8, losses
     assert np.median([fast / content for fast, _, content in losses.values()]) <= 0.5, losses
