@@ -50,6 +50,10 @@
 # high notes bright (string_acoustic_008-080: 33% of the power above 4 kHz; shipped 0.0%). See BENCHMARKS.md.
 # Session 23 (not shipped): a heard round (--loss-on heard, frequency 1000, spectrum 200, 1000 steps) on from the
 # first of those rounds: pair 3.26, heard median 0.17x Slow's, but 3 of 24 off pitch and brighter high notes.
+# Session 24 (not shipped): a clamp that passes the gradients bringing a pixel below 0 back (df5bcde, reverted) left
+# the keyboard round's validation style loss at 31.6 against 9.18 with the hard clamp; the shipped architecture
+# trained from scratch as session 23's wide one was (3000 steps) did as well or better than it (image 11.1x Slow's
+# per note, wide 14.1x).
 # The loss network runs in bfloat16 (--precision bf16; the transformation network stays float32): 0.37-0.41 s per
 # step instead of ~0.42. One transformation network per style note (the shipped examples keyboard 60 and flute 60),
 # trained over the FluidR3 notes of nine families with the shipped audio CNN
