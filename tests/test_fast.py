@@ -449,8 +449,8 @@ def _style_losses(shipped_result, with_slow: bool = True, delays: int = 1) -> tu
 # methods' sounds are compared; the image-form tests above keep the images' gap on record. Measured 2026-12-03,
 # Fast / Slow per note, keyboard style: 0.02-0.48 on eight notes, 13.9 on flute 68 (median 0.38) with session 15's
 # model; 0.02-1.02 on all nine (median 0.33; flute 68 at 1.02) with session 16's. Flute style with session 17's
-# flute model: 0.28-0.68 on all nine (median 0.32). Session 24 (another machine; Slow's results move between
-# machines): keyboard 0.03-0.83 (median 0.44), flute 0.28-0.68 (median 0.32).
+# flute model: 0.28-0.68 on all nine (median 0.32). Session 24 (the same models; Slow's keyboard-style results
+# moved since): keyboard 0.03-0.83 (median 0.44), flute 0.28-0.68 (median 0.32).
 UNSEEN_PITCHES = (56, 68)
 
 
