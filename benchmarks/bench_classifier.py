@@ -24,10 +24,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from spectrostyle.classifier import DEFAULT_FAMILIES, classify, note_images
-from spectrostyle.data import NSynthIndex
-from spectrostyle.evaluation import bootstrap_ci
-from spectrostyle.registry import load_named_model
+from spectrostyle.core.metrics import bootstrap_ci
+from spectrostyle.core.vocabulary import DEFAULT_FAMILIES
+from spectrostyle.data.nsynth import NSynthIndex
+from spectrostyle.data.selection import note_images
+from spectrostyle.eval.classify import classify
+from spectrostyle.store import load_named_model
 
 # what recipes/classifier.sh renders
 RECIPE_RENDER = {"families": DEFAULT_FAMILIES, "pitches": (36, 96), "pitch_step": 3, "velocities": (50, 127)}
@@ -41,7 +43,7 @@ def held_out_notes(data: Path, instruments: list[str]) -> list:
 
 def program_names() -> dict[str, str]:
     """NSynth-style instrument name -> 'GM number name', for the tables."""
-    from spectrostyle.render import GM_PROGRAMS
+    from spectrostyle.data.programs import GM_PROGRAMS
 
     return {p.instrument_str: f"{p.program} {p.name}" for p in GM_PROGRAMS}
 
@@ -80,7 +82,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         data = args.data
         if not (data / "examples.json").is_file():
-            from spectrostyle.render import render_dataset
+            from spectrostyle.data.render import render_dataset
 
             data = Path(scratch) / "fluidr3"
             print(f"{args.data} not found: rendering the recipe's dataset into {data}")

@@ -32,10 +32,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from spectrostyle.audio import load_audio
-from spectrostyle.data import example_path
-from spectrostyle.phase import DEFAULT_ITERATIONS, griffin_lim, spectral_convergence_db, stft_phase
-from spectrostyle.transfer import TransferMethod, make_options, method_class, transfer, transfer_batch
+from spectrostyle.core.audio import load_audio
+from spectrostyle.core.spectrogram import DEFAULT_ITERATIONS, griffin_lim, spectral_convergence_db, stft_phase
+from spectrostyle.data.examples import example_path
+from spectrostyle.methods.base import TransferMethod
+from spectrostyle.methods.registry import make_options, method_class
+from spectrostyle.pipeline import transfer, transfer_batch
 
 DEFAULT_MODELS = {"fast": "keyboard", "adain": "default"}
 STYLE = ("flute", 65)
@@ -57,10 +59,10 @@ def untrained_models(folder: Path, fast_channels: tuple[int, ...] = (16, 32, 64)
                      ) -> dict[str, str]:
     """Models with random weights: a Fast network of the given widths (default: the default architecture), the
     default AdaIN decoder and an untrained audio CNN as its encoder."""
-    from spectrostyle.adain import AdainDecoder, AdainDecoderConfig, encoder_blocks
-    from spectrostyle.checkpoint import save_model, sha256_of
-    from spectrostyle.fast import TransformNet, TransformNetConfig
-    from spectrostyle.models import AudioCNN
+    from spectrostyle.nets.adain import AdainDecoder, AdainDecoderConfig, encoder_blocks
+    from spectrostyle.nets.audio_cnn import AudioCNN
+    from spectrostyle.nets.transform_net import TransformNet, TransformNetConfig
+    from spectrostyle.store import save_model, sha256_of
 
     torch.manual_seed(0)
     fast = save_model(TransformNet(TransformNetConfig(channels=fast_channels, residual_blocks=fast_residual_blocks)),
@@ -78,7 +80,8 @@ def networks_ms(runner: TransferMethod, repeats: int) -> str:
     with torch.inference_mode():
         if runner.name == "fast":
             return f"transformation network {median_ms(lambda: runner.model(image), repeats):.1f} ms"
-        from spectrostyle.adain import ENCODER_LAYER, channel_stats, stylise_images
+        from spectrostyle.methods.adain import ENCODER_LAYER, stylise_images
+        from spectrostyle.nets.adain import channel_stats
 
         encoder, decoder = runner.models
         mean, std = channel_stats(encoder.extract(image, [ENCODER_LAYER])[ENCODER_LAYER])
@@ -101,11 +104,11 @@ def spectral_convergence(result, content_audio: np.ndarray, iterations: int) -> 
 
 def fast_quality(model: str) -> None:
     """Fast vs Slow: style term of the same perceptual loss, for both directions of the shipped pair."""
-    from spectrostyle.evaluation import pitch_error_to_note_cents
-    from spectrostyle.gatys import load_feature_net
-    from spectrostyle.losses import LossWeights, PerceptualLoss
-    from spectrostyle.registry import is_shipped, load_named_model
-    from spectrostyle.spectrogram import Spectrogram
+    from spectrostyle.core.metrics import pitch_error_to_note_cents
+    from spectrostyle.core.spectrogram import Spectrogram
+    from spectrostyle.methods.gatys import load_feature_net
+    from spectrostyle.methods.losses import LossWeights, PerceptualLoss
+    from spectrostyle.store import is_shipped, load_named_model
 
     loss = PerceptualLoss(load_feature_net("default"), LossWeights(content=0, energy=0, frequency=0))
     given_model = model not in DEFAULT_MODELS.values()
@@ -142,7 +145,7 @@ def placement_robust(loss, targets, content_image, fast, slow, content, style_au
     """The style term averaged over the images delayed by 0-7 frames (a 16-112 ms later start, which the sound's
     style does not depend on), for the content, Fast, plain Slow and Slow optimised over the same delays
     (``delays=8``); and the style term of what is heard: each output's audio analysed again."""
-    from spectrostyle.spectrogram import Spectrogram
+    from spectrostyle.core.spectrogram import Spectrogram
 
     robust = transfer(content, style_audio, "gatys", delays=8)
     with torch.no_grad():
@@ -165,7 +168,7 @@ def slow_steps_to_reach(slow_style_history: list[float], style_weight: float, fa
     ``slow_style_history``: Slow's style term before its first step and after each (at Slow's own style weight,
     rescaled here to ``style_weight``, the measuring loss's).
     """
-    from spectrostyle.gatys import GatysMethod
+    from spectrostyle.methods.gatys import GatysMethod
 
     scale = style_weight / GatysMethod.Options().style_weight
     curve = [value * scale for value in slow_style_history]
@@ -179,8 +182,9 @@ def slow_steps_to_reach(slow_style_history: list[float], style_weight: float, fa
 
 def adain_quality(runner: TransferMethod) -> None:
     """AdaIN: style distance (channel mean/std at relu1_1..relu4_1) against alpha; alpha-0 reconstruction."""
-    from spectrostyle.adain import STYLE_LAYERS, channel_stats
-    from spectrostyle.evaluation import pitch_error_to_note_cents
+    from spectrostyle.core.metrics import pitch_error_to_note_cents
+    from spectrostyle.methods.adain import STYLE_LAYERS
+    from spectrostyle.nets.adain import channel_stats
 
     encoder = runner.models[0]
     for content_key, style_key in [(("keyboard", 65), ("flute", 60)), (("flute", 65), ("keyboard", 60))]:

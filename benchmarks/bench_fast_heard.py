@@ -23,15 +23,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from spectrostyle.audio import load_audio
-from spectrostyle.classifier import DEFAULT_FAMILIES
-from spectrostyle.data import example_path
-from spectrostyle.evaluation import pitch_error_to_note_cents, power_share_above
-from spectrostyle.gatys import load_feature_net
-from spectrostyle.losses import LossWeights, PerceptualLoss
-from spectrostyle.render import render_dataset
-from spectrostyle.spectrogram import Spectrogram
-from spectrostyle.transfer import transfer
+from spectrostyle.core.audio import load_audio
+from spectrostyle.core.metrics import pitch_error_to_note_cents, power_share_above
+from spectrostyle.core.spectrogram import Spectrogram
+from spectrostyle.core.vocabulary import DEFAULT_FAMILIES
+from spectrostyle.data.examples import example_path
+from spectrostyle.data.render import render_dataset
+from spectrostyle.methods.gatys import load_feature_net
+from spectrostyle.methods.losses import LossWeights, PerceptualLoss
+from spectrostyle.pipeline import transfer
 
 EVAL_PITCHES = (44, 80)
 EVAL_PITCH_STEP = 12

@@ -26,18 +26,20 @@ from pathlib import Path
 
 import torch
 
-from spectrostyle.audio import load_audio
-from spectrostyle.classifier import classify, note_images
-from spectrostyle.data import example_path
-from spectrostyle.gan import (
+from spectrostyle.core.audio import load_audio
+from spectrostyle.data.examples import example_path
+from spectrostyle.data.selection import note_images
+from spectrostyle.eval.classify import classify
+from spectrostyle.eval.translation import (
     cycle_convergence_db,
     family_of,
     held_out_examples,
     render_held_out,
     translation_quality,
 )
-from spectrostyle.registry import load_named_model
-from spectrostyle.transfer import make_options, method_class, transfer
+from spectrostyle.methods.registry import make_options, method_class
+from spectrostyle.pipeline import transfer
+from spectrostyle.store import load_named_model
 
 KINDS = {"cyclegan": "cyclegan_generator", "pix2pix": "pix2pix_generator"}
 SHIPPED_MODEL = "flute-keyboard"

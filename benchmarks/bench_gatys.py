@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from spectrostyle.audio import load_audio
-from spectrostyle.data import example_path
-from spectrostyle.evaluation import pitch_error_to_note_cents
-from spectrostyle.transfer import save_result, transfer
+from spectrostyle.core.audio import load_audio
+from spectrostyle.core.metrics import pitch_error_to_note_cents
+from spectrostyle.data.examples import example_path
+from spectrostyle.pipeline import save_result, transfer
 
 PAIRS = [(("keyboard", 60), ("flute", 65)), (("flute", 60), ("keyboard", 65)), (("flute", 60), ("keyboard", 60)),
          (("keyboard", 60), ("flute", 60))]

@@ -12,10 +12,10 @@ import time
 
 import torch
 
-from spectrostyle.audio import load_audio
-from spectrostyle.data import NSynthIndex, examples_dir
-from spectrostyle.phase import griffin_lim, spectral_convergence_db
-from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
+from spectrostyle.core.audio import load_audio
+from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig, griffin_lim, spectral_convergence_db
+from spectrostyle.data.examples import examples_dir
+from spectrostyle.data.nsynth import NSynthIndex
 
 
 def main() -> None:

@@ -12,8 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from spectrostyle.audio import save_audio
-from spectrostyle.render import GM_PROGRAMS, NoteRenderer, default_soundfont, note_entry, render_dataset
+from spectrostyle.core.audio import save_audio
+from spectrostyle.data.programs import GM_PROGRAMS
+from spectrostyle.data.render import NoteRenderer, default_soundfont, note_entry, render_dataset
 
 
 def note_list(count: int) -> list[tuple[int, int, int]]:

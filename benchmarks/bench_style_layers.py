@@ -18,12 +18,12 @@ from pathlib import Path
 
 import torch
 
-from spectrostyle.audio import load_audio
-from spectrostyle.data import example_path
-from spectrostyle.gatys import load_feature_net
-from spectrostyle.losses import LossWeights, gram_matrix
-from spectrostyle.spectrogram import Spectrogram
-from spectrostyle.transfer import transfer
+from spectrostyle.core.audio import load_audio
+from spectrostyle.core.spectrogram import Spectrogram
+from spectrostyle.data.examples import example_path
+from spectrostyle.methods.gatys import load_feature_net
+from spectrostyle.methods.losses import LossWeights, gram_matrix
+from spectrostyle.pipeline import transfer
 
 SILENT_LEVEL = 0.02  # pixel value (0 = the dB floor, 1 = the peak) under which a pixel counts as near-silent
 

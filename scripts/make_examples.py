@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from spectrostyle.render import AUDIO_DIR, JSON_NAME, render_dataset
+from spectrostyle.data.render import AUDIO_DIR, JSON_NAME, render_dataset
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "src" / "spectrostyle" / "examples"
 # (families, pitches) groups rendered at velocity 100 with one program per family

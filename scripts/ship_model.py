@@ -11,8 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from spectrostyle.checkpoint import load_model, read_description
-from spectrostyle.registry import weights_dir
+from spectrostyle.store import load_model, read_description, weights_dir
 
 MAX_BYTES = 20 * 1024 * 1024
 

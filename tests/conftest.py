@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from spectrostyle.registry import is_shipped
+from spectrostyle.store import is_shipped
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from spectrostyle.checkpoint import save_model
-from spectrostyle.models import AudioCNN, AudioCNNConfig
-from spectrostyle.render import FAMILIES, SOURCES
-from spectrostyle.spectrogram import SpectrogramConfig
+from spectrostyle.core.spectrogram import SpectrogramConfig
+from spectrostyle.core.vocabulary import FAMILIES, SOURCES
+from spectrostyle.nets.audio_cnn import AudioCNN, AudioCNNConfig
+from spectrostyle.store import save_model
 from tests.conftest import harmonic_note
 
 # 64 frequency rows; a 1 s note is 64 x 256: images 32x smaller than the default's, the same code paths

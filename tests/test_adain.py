@@ -11,28 +11,26 @@ import numpy as np
 import pytest
 import torch
 
-from spectrostyle.adain import (
+from spectrostyle.core.errors import ConfigMismatchError, InputError
+from spectrostyle.core.spectrogram import Spectrogram
+from spectrostyle.data.selection import NoteSelection
+from spectrostyle.methods.adain import (
     ENCODER_LAYER,
     ENCODER_MULTIPLE,
     SILENT_BORDER,
     SILENT_BORDER_AFTER,
     STYLE_LAYERS,
-    AdainDecoder,
-    AdainDecoderConfig,
     AdainMethod,
-    AdainTrainingOptions,
-    adain,
-    channel_stats,
-    encoder_blocks,
     load_adain,
     style_statistics,
-    train_adain,
 )
-from spectrostyle.checkpoint import load_model, save_model, sha256_of
-from spectrostyle.errors import ConfigMismatchError, InputError
-from spectrostyle.feedforward import LoopOptions, NoteSelection, pad_to_multiple
-from spectrostyle.spectrogram import Spectrogram
-from spectrostyle.transfer import make_options, transfer, transfer_batch
+from spectrostyle.methods.registry import make_options
+from spectrostyle.nets.adain import AdainDecoder, AdainDecoderConfig, adain, channel_stats, encoder_blocks
+from spectrostyle.nets.layers import pad_to_multiple
+from spectrostyle.pipeline import transfer, transfer_batch
+from spectrostyle.store import load_model, save_model, sha256_of
+from spectrostyle.train.adain import AdainTrainingOptions, train_adain
+from spectrostyle.train.loop import LoopOptions
 from tests.conftest import harmonic_note, requires_shipped
 from tests.feedforward_helpers import (
     TINY,
@@ -231,7 +229,7 @@ def test_training_lowers_the_loss_and_the_decoder_records_its_encoder(training_s
 def test_resume_after_a_kill_matches_the_uninterrupted_run(training_setup, tmp_path, monkeypatch):
     data, encoder = training_setup
     train_adain(_training_options(data, encoder, tmp_path / "whole", steps=4))
-    from spectrostyle import feedforward
+    from spectrostyle.train import loop as feedforward
 
     real_save = feedforward.save_checkpoint
 
@@ -255,8 +253,8 @@ def test_resume_after_a_kill_matches_the_uninterrupted_run(training_setup, tmp_p
 @pytest.fixture(scope="module")
 def shipped_blends():
     """keyboard 60 content, flute 65 style (five semitones apart), at alpha 0, 0.5 and 1."""
-    from spectrostyle.audio import load_audio
-    from spectrostyle.data import example_path
+    from spectrostyle.core.audio import load_audio
+    from spectrostyle.data.examples import example_path
 
     method = AdainMethod(make_options("adain"))
     content, style = load_audio(example_path("keyboard", 60)), load_audio(example_path("flute", 65))
@@ -290,7 +288,7 @@ def test_shipped_adain_style_loss_falls_as_alpha_rises(shipped_blends):
 
 @requires_shipped("adain_decoder", "default")
 def test_shipped_adain_keeps_the_content_pitch(shipped_blends):
-    from spectrostyle.evaluation import pitch_error_to_note_cents
+    from spectrostyle.core.metrics import pitch_error_to_note_cents
 
     _, results = shipped_blends
     for alpha in (0.0, 1.0):
@@ -305,9 +303,9 @@ def test_shipped_adain_draws_no_image_edge_into_the_sound():
     their loudest pixel), frames 236-250 0.129 (mean pixel) with no margin; with 32 pixels of silence before, above
     and after the content 0.178 and 0.125 (the band moved, did not go); with 48 after it 0.179 and 0.023; the content
     itself 0.077 and 0.001. (The first decoder: 0.366 / 0.078 with no margin, 0.176 / 0.011 with 32.)"""
-    from spectrostyle.adain import stylise_images
-    from spectrostyle.audio import load_audio
-    from spectrostyle.data import example_path
+    from spectrostyle.core.audio import load_audio
+    from spectrostyle.data.examples import example_path
+    from spectrostyle.methods.adain import stylise_images
 
     method = AdainMethod(make_options("adain"))
     content = Spectrogram.from_audio(load_audio(example_path("keyboard", 65))).image[None, None]

@@ -32,13 +32,14 @@ except ImportError:  # pragma: no cover - the set-up installs the app extra
     pytest.fail("the app tests need Gradio: run `bash scripts/setup.sh --dev` (or pip install -e '.[app,dev]')",
                 pytrace=False)
 
-from spectrostyle import app as app_module
-from spectrostyle.app import Handlers, Limits, MethodSpec, build_app, check_sound, method_settings, usable_methods
-from spectrostyle.cli import main
-from spectrostyle.data import example_path
-from spectrostyle.errors import InputError
-from spectrostyle.registry import ShippedModel, shipped_models
-from spectrostyle.transfer import METHODS
+from spectrostyle.core.errors import InputError
+from spectrostyle.data.examples import example_path
+from spectrostyle.methods.registry import METHODS
+from spectrostyle.store import ShippedModel, shipped_models
+from spectrostyle.ui import app_blend as app_module
+from spectrostyle.ui.app import Handlers, build_app, launch
+from spectrostyle.ui.app_blend import Limits, MethodSpec, check_sound, method_settings, usable_methods
+from spectrostyle.ui.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("SPECTROSTYLE_CHROMIUM", "/usr/bin/chromium"))
@@ -241,7 +242,7 @@ def test_a_port_in_use_is_a_one_line_error():
         busy.listen()
         port = busy.getsockname()[1]
         with pytest.raises(InputError, match=f"cannot serve on 127.0.0.1:{port}"):
-            app_module.launch("127.0.0.1", port, block=False, announce=lambda line: None)
+            launch("127.0.0.1", port, block=False, announce=lambda line: None)
 
 
 # ---------------------------------------------------------------------------------------------- browser

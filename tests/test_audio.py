@@ -8,8 +8,8 @@ import soundfile as sf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spectrostyle.audio import load_audio, save_audio
-from spectrostyle.errors import InputError
+from spectrostyle.core.audio import load_audio, save_audio
+from spectrostyle.core.errors import InputError
 from tests.conftest import harmonic_note
 
 

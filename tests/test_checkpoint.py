@@ -7,11 +7,10 @@ import pickle
 import pytest
 import torch
 
-from spectrostyle.checkpoint import load_model, read_description, save_model, sha256_of
-from spectrostyle.errors import ConfigMismatchError, InputError
-from spectrostyle.models import AudioCNN, AudioCNNConfig, RandomSpectrumCNN
-from spectrostyle.registry import resolve_model, shipped_models
-from spectrostyle.spectrogram import SpectrogramConfig
+from spectrostyle.core.errors import ConfigMismatchError, InputError
+from spectrostyle.core.spectrogram import SpectrogramConfig
+from spectrostyle.nets.audio_cnn import AudioCNN, AudioCNNConfig, RandomSpectrumCNN
+from spectrostyle.store import load_model, read_description, resolve_model, save_model, sha256_of, shipped_models
 
 
 def _models():

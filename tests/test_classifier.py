@@ -12,20 +12,19 @@ from pathlib import Path
 import pytest
 import torch
 
-from spectrostyle.classifier import (
+from spectrostyle.core.errors import InputError
+from spectrostyle.core.metrics import confusion_matrix
+from spectrostyle.data.render import render_dataset
+from spectrostyle.data.selection import extra_training_notes, split_instruments
+from spectrostyle.eval.classify import classify
+from spectrostyle.train.classifier import (
     ClassifierTrainingOptions,
     FitOptions,
     augment,
-    classify,
-    confusion_matrix,
-    extra_training_notes,
-    split_instruments,
     timbre_augment,
     train_classifier,
 )
-from spectrostyle.cli import main
-from spectrostyle.errors import InputError
-from spectrostyle.render import render_dataset
+from spectrostyle.ui.cli.main import main
 
 FAMILIES = ("flute", "keyboard")
 
@@ -87,7 +86,7 @@ def test_bf16_training_is_seeded_differs_from_fp32_and_keeps_float32_weights(tin
 
 def test_resume_after_a_kill_matches_the_uninterrupted_run(tiny_data, tmp_path, monkeypatch):
     whole = train_classifier(_options(tiny_data, tmp_path / "whole", epochs=2))
-    from spectrostyle import classifier as module
+    from spectrostyle.train import classifier as module
 
     real_save = module.save_checkpoint
 
@@ -137,7 +136,7 @@ def test_helpers():
     assert out.shape == images.shape and float(out.min()) >= 0 and float(out.max()) <= float(images.max())
     matrix = confusion_matrix(torch.tensor([0, 0, 1, 1]), torch.tensor([0, 1, 1, 1]), 2)
     assert matrix.tolist() == [[1, 1], [0, 2]]
-    from spectrostyle.models import AudioCNN, AudioCNNConfig
+    from spectrostyle.nets.audio_cnn import AudioCNN, AudioCNNConfig
 
     model = AudioCNN(AudioCNNConfig(class_names=("a", "b", "c"), width=0.0625)).eval()
     ranked = classify(torch.rand(2, 1, 512, 32), model, top_k=2)
@@ -170,7 +169,7 @@ def test_timbre_augment_pitch_shift_moves_a_partial_by_at_most_the_limit():
 
 
 def test_extra_data_adds_training_instruments_only(tiny_data, tmp_path):
-    from spectrostyle.data import NSynthIndex
+    from spectrostyle.data.nsynth import NSynthIndex
 
     examples = NSynthIndex.load(tiny_data).examples
     splits = split_instruments(examples, FAMILIES, 1, 1, seed=0)

@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
-from spectrostyle.cli import main
+from spectrostyle.ui.cli.main import main
 from tests.conftest import requires_shipped
 
 
@@ -94,7 +94,7 @@ def test_demo_writes_the_page(tmp_path):
     completed = run_cli("demo", "-o", str(tmp_path / "out"))
     assert completed.returncode == 0, completed.stderr[-2000:]
     page = (tmp_path / "out" / "index.html").read_text()
-    from spectrostyle.demo import DEMO_METHODS
+    from spectrostyle.ui.demo import DEMO_METHODS
 
     results = sum(m.settings(a, b) is not None for m in DEMO_METHODS for a, b in (("flute", "keyboard"),
                                                                                   ("keyboard", "flute")))
@@ -108,7 +108,7 @@ def test_demo_writes_the_page(tmp_path):
 @requires_shipped("pix2pix_generator", "flute-keyboard")
 @requires_shipped("cyclegan_generator", "flute-keyboard")
 def test_demo_uses_pix2pix_one_way_and_cyclegan_both_ways():
-    from spectrostyle.demo import DEMO_METHODS
+    from spectrostyle.ui.demo import DEMO_METHODS
 
     methods = {m.method: m for m in DEMO_METHODS}
     assert methods["pix2pix"].settings("flute", "keyboard") == {"model": "flute-keyboard", "direction": "a2b"}
@@ -123,8 +123,8 @@ def test_models_lists_the_shipped_classifier(capsys):
 
 
 def test_every_trainer_offers_the_precisions_training_knows():
-    from spectrostyle.cli import train
-    from spectrostyle.training import PRECISIONS
+    from spectrostyle.train.runtime import PRECISIONS
+    from spectrostyle.ui.cli.train import train
 
     for name, command in train.commands.items():
         option = next(p for p in command.params if p.name == "precision")

@@ -16,31 +16,22 @@ import pytest
 import soundfile as sf
 import torch
 
-from spectrostyle.checkpoint import load_model, save_model
-from spectrostyle.cli import main
-from spectrostyle.cyclegan import (
-    CycleGANGenerators,
-    CycleGANMethod,
-    CycleGANModel,
-    CycleGANTrainingOptions,
-    train_cyclegan,
-)
-from spectrostyle.errors import ConfigMismatchError, InputError
-from spectrostyle.fast import TransformNetConfig
-from spectrostyle.feedforward import LoopOptions
-from spectrostyle.gan import (
-    DomainSelection,
-    ImagePool,
-    PatchDiscriminator,
-    cycle_convergence_db,
-    frozen,
-    held_out_pitches,
-    load_domain_notes,
-    lsgan_loss,
-)
-from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
-from spectrostyle.training import load_checkpoint
-from spectrostyle.transfer import make_options, transfer
+from spectrostyle.core.errors import ConfigMismatchError, InputError
+from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig
+from spectrostyle.data.selection import DomainSelection, held_out_pitches, load_domain_notes
+from spectrostyle.eval.translation import cycle_convergence_db
+from spectrostyle.methods.cyclegan import CycleGANMethod
+from spectrostyle.methods.registry import make_options
+from spectrostyle.nets.cyclegan import CycleGANGenerators
+from spectrostyle.nets.discriminator import PatchDiscriminator
+from spectrostyle.nets.transform_net import TransformNetConfig
+from spectrostyle.pipeline import transfer
+from spectrostyle.store import load_model, save_model
+from spectrostyle.train.cyclegan import CycleGANModel, CycleGANTrainingOptions, train_cyclegan
+from spectrostyle.train.gan import ImagePool, frozen, lsgan_loss
+from spectrostyle.train.loop import LoopOptions
+from spectrostyle.train.runtime import load_checkpoint
+from spectrostyle.ui.cli.main import main
 from tests.conftest import harmonic_note, requires_shipped
 from tests.feedforward_helpers import TINY, gan_dataset, randomise
 
@@ -330,7 +321,7 @@ def test_bf16_training_step_gives_the_float32_losses_within_bfloat16_precision(d
 
 def test_resume_after_a_kill_matches_the_uninterrupted_run(data, tmp_path, monkeypatch):
     whole = train_cyclegan(_options(data, tmp_path / "whole", steps=4))
-    from spectrostyle import feedforward
+    from spectrostyle.train import loop as feedforward
 
     real_save = feedforward.save_checkpoint
 
@@ -378,8 +369,8 @@ def test_ddp_two_cpu_processes_agree(data, tmp_path):
 @pytest.fixture(scope="module")
 def shipped_quality(tmp_path_factory):
     """Both directions of the shipped flute-keyboard CycleGAN on the notes of its held-out pitches (rendered)."""
-    from spectrostyle.gan import family_of, held_out_examples, render_held_out, translation_quality
-    from spectrostyle.registry import load_named_model
+    from spectrostyle.eval.translation import family_of, held_out_examples, render_held_out, translation_quality
+    from spectrostyle.store import load_named_model
 
     metadata = load_named_model("flute-keyboard", "cyclegan_generator").metadata
     data = render_held_out(metadata, tmp_path_factory.mktemp("held-out"))

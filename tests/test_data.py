@@ -9,18 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from spectrostyle.audio import load_audio, save_audio
-from spectrostyle.data import (
-    NSynthExample,
-    NSynthIndex,
-    SpectrogramDataset,
-    dataset_info,
-    example_path,
-    examples_dir,
-    pitch_name,
-)
-from spectrostyle.errors import InputError
-from spectrostyle.render import FAMILIES, default_soundfont, render_dataset
+from spectrostyle.core.audio import load_audio, save_audio
+from spectrostyle.core.errors import InputError
+from spectrostyle.core.vocabulary import FAMILIES, pitch_name
+from spectrostyle.data.examples import example_path, examples_dir
+from spectrostyle.data.nsynth import NSynthExample, NSynthIndex, SpectrogramDataset, dataset_info
+from spectrostyle.data.render import default_soundfont, render_dataset
 
 # (family, source, instruments) of the synthetic set; 3 pitches x 1 velocity each
 LAYOUT = (("brass", "acoustic", 2), ("flute", "acoustic", 3), ("keyboard", "electronic", 2), ("vocal", "synthetic", 1))

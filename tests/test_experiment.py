@@ -14,9 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from spectrostyle.cli import main
-from spectrostyle.errors import InputError
-from spectrostyle.evaluation import (
+from spectrostyle.core.errors import InputError
+from spectrostyle.core.metrics import (
     balanced_accuracy,
     bootstrap_ci,
     power_share_above,
@@ -24,20 +23,19 @@ from spectrostyle.evaluation import (
     silhouette_by_group,
     timbre_position,
 )
-from spectrostyle.experiment import (
-    CONTROL,
-    ExperimentConfig,
+from spectrostyle.experiment.analysis import pairwise_separability
+from spectrostyle.experiment.config import CONTROL, ExperimentConfig, build_config
+from spectrostyle.experiment.generation import (
     Prepared,
     Unavailable,
-    build_config,
     generate,
     held_out_pitches,
-    pairwise_separability,
     prepare_method,
     select_sources,
     spread,
 )
-from spectrostyle.transfer import TransferMethod
+from spectrostyle.methods.base import TransferMethod
+from spectrostyle.ui.cli.main import main
 
 # 5 pitches x 4 velocities per source (fewer make the tiny classifiers' learning a matter of luck); Gatys with
 # one step on 2 pairs each way; classifiers on the first 32 frames (0.5 s) of each note
@@ -159,7 +157,7 @@ class IdentityMethod(TransferMethod):
 
 
 def test_a_registered_method_without_recipe_runs_with_its_defaults(monkeypatch):
-    from spectrostyle import transfer
+    from spectrostyle.methods import registry as transfer
 
     monkeypatch.setitem(transfer.METHODS, "identity", f"{__name__}:IdentityMethod")
     config = ExperimentConfig(methods=("identity",))
@@ -297,7 +295,7 @@ def test_several_classifier_seeds_give_mean_and_range(tiny_run, tmp_path):
 
 
 def test_a_changed_method_is_not_answered_from_the_cache(tiny_run, monkeypatch):
-    import spectrostyle.experiment as experiment
+    import spectrostyle.experiment.generation as experiment
 
     out, _, _ = tiny_run
     config = build_config(config_file=out / "config.json")

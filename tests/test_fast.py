@@ -16,21 +16,18 @@ import pytest
 import soundfile as sf
 import torch
 
-import spectrostyle.fast as fast_module
-from spectrostyle.checkpoint import load_model, save_model
-from spectrostyle.cli import main
-from spectrostyle.errors import ConfigMismatchError, InputError
-from spectrostyle.fast import (
-    FastMethod,
-    FastTrainingOptions,
-    TransformNet,
-    TransformNetConfig,
-    initialise_from,
-    train_fast,
-)
-from spectrostyle.feedforward import LoopOptions, NoteSelection
-from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
-from spectrostyle.transfer import make_options, transfer, transfer_batch
+import spectrostyle.train.fast as fast_module
+from spectrostyle.core.errors import ConfigMismatchError, InputError
+from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig
+from spectrostyle.data.selection import NoteSelection
+from spectrostyle.methods.fast import FastMethod
+from spectrostyle.methods.registry import make_options
+from spectrostyle.nets.transform_net import TransformNet, TransformNetConfig
+from spectrostyle.pipeline import transfer, transfer_batch
+from spectrostyle.store import load_model, save_model
+from spectrostyle.train.fast import FastTrainingOptions, initialise_from, train_fast
+from spectrostyle.train.loop import LoopOptions
+from spectrostyle.ui.cli.main import main
 from tests.conftest import harmonic_note, requires_shipped
 from tests.feedforward_helpers import TINY, notes_audio, randomise, save_tiny_audio_cnn, synthetic_dataset
 
@@ -275,7 +272,7 @@ def test_cli_spectrum_options_reach_the_loss_and_are_recorded(training_setup, tm
 def test_resume_after_a_kill_matches_the_uninterrupted_run(training_setup, tmp_path, monkeypatch):
     data, feature_net = training_setup
     whole = train_fast(_training_options(data, feature_net, tmp_path / "whole", steps=4))
-    from spectrostyle import feedforward
+    from spectrostyle.train import loop as feedforward
 
     real_save = feedforward.save_checkpoint
 
@@ -348,8 +345,8 @@ def _shipped_pair(style_family: str, content_family: str):
 
 @pytest.fixture(scope="module", params=[_shipped_pair("keyboard", "flute"), _shipped_pair("flute", "keyboard")])
 def shipped_result(request):
-    from spectrostyle.audio import load_audio
-    from spectrostyle.data import example_path
+    from spectrostyle.core.audio import load_audio
+    from spectrostyle.data.examples import example_path
 
     style_family, content_family = request.param
     content = load_audio(example_path(content_family, 65))
@@ -357,7 +354,7 @@ def shipped_result(request):
 
 
 def test_shipped_fast_keeps_the_content_pitch(shipped_result):
-    from spectrostyle.evaluation import pitch_error_to_note_cents
+    from spectrostyle.core.metrics import pitch_error_to_note_cents
 
     _, _, result = shipped_result
     assert pitch_error_to_note_cents(result.audio, 16_000, 65) <= 50.0
@@ -368,9 +365,9 @@ def test_shipped_fast_keeps_the_content_pitch(shipped_result):
 def test_shipped_fast_adds_no_high_frequency_energy(shipped_result):
     """Neither note has more than 2% of its power above 4 kHz; nor may the output (a 1000-step flute model that
     put 76% there, as whistling tones at 6.8-7 kHz, was not shipped; nor was a 2000-step one, with 74%)."""
-    from spectrostyle.audio import load_audio
-    from spectrostyle.data import example_path
-    from spectrostyle.evaluation import power_share_above
+    from spectrostyle.core.audio import load_audio
+    from spectrostyle.core.metrics import power_share_above
+    from spectrostyle.data.examples import example_path
 
     style_family, content, result = shipped_result
     style = load_audio(example_path(style_family, 60))
@@ -420,10 +417,10 @@ def test_shipped_fast_style_loss_well_below_the_contents(shipped_result):
 def _style_losses(shipped_result, with_slow: bool = True, delays: int = 1) -> tuple[float, float, float]:
     """(Fast output's, Slow output's (nan without ``with_slow``), content's) style loss to the style note, averaged
     over the images delayed by 0 .. ``delays - 1`` frames, Slow optimised over the same delays (1: the plain loss)."""
-    from spectrostyle.audio import load_audio
-    from spectrostyle.data import example_path
-    from spectrostyle.gatys import load_feature_net
-    from spectrostyle.losses import LossWeights, PerceptualLoss
+    from spectrostyle.core.audio import load_audio
+    from spectrostyle.data.examples import example_path
+    from spectrostyle.methods.gatys import load_feature_net
+    from spectrostyle.methods.losses import LossWeights, PerceptualLoss
 
     style_family, content, result = shipped_result
     style_audio = load_audio(example_path(style_family, 60))
@@ -456,9 +453,9 @@ UNSEEN_PITCHES = (56, 68)
 
 @pytest.fixture(scope="module")
 def unseen_notes(tmp_path_factory) -> list[tuple[str, np.ndarray]]:
-    from spectrostyle.audio import load_audio
-    from spectrostyle.classifier import DEFAULT_FAMILIES  # the recipes' nine families
-    from spectrostyle.render import render_dataset
+    from spectrostyle.core.audio import load_audio
+    from spectrostyle.core.vocabulary import DEFAULT_FAMILIES
+    from spectrostyle.data.render import render_dataset
 
     root = tmp_path_factory.mktemp("unseen")
     render_dataset(root, families=list(DEFAULT_FAMILIES), pitches=UNSEEN_PITCHES, pitch_step=12,
@@ -474,10 +471,10 @@ def _heard_style_losses(style_family: str, notes: list[tuple[str, np.ndarray]]
                         ) -> dict[str, tuple[float, float, float]]:
     """``{note: (Fast's, Slow's, the content's)}`` style term of each output's audio analysed again (and of the
     content note itself), towards the style note."""
-    from spectrostyle.audio import load_audio
-    from spectrostyle.data import example_path
-    from spectrostyle.gatys import load_feature_net
-    from spectrostyle.losses import LossWeights, PerceptualLoss
+    from spectrostyle.core.audio import load_audio
+    from spectrostyle.data.examples import example_path
+    from spectrostyle.methods.gatys import load_feature_net
+    from spectrostyle.methods.losses import LossWeights, PerceptualLoss
 
     style_audio = load_audio(example_path(style_family, 60))
     loss = PerceptualLoss(load_feature_net("default"), LossWeights(content=0, energy=0, frequency=0))

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spectrostyle.audio import load_audio
-from spectrostyle.data import example_path
-from spectrostyle.evaluation import pitch_error_to_note_cents
-from spectrostyle.transfer import transfer
+from spectrostyle.core.audio import load_audio
+from spectrostyle.core.metrics import pitch_error_to_note_cents
+from spectrostyle.data.examples import example_path
+from spectrostyle.pipeline import transfer
 
 PAIRS = [(("keyboard", 60), ("flute", 65)), (("flute", 60), ("keyboard", 65))]
 

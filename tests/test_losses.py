@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from spectrostyle.losses import (
+from spectrostyle.methods.losses import (
     LossWeights,
     PerceptualLoss,
     delayed,
@@ -17,7 +17,7 @@ from spectrostyle.losses import (
     spectrum_bin_weights,
     total_variation,
 )
-from spectrostyle.models import AudioCNN, AudioCNNConfig
+from spectrostyle.nets.audio_cnn import AudioCNN, AudioCNNConfig
 
 
 def test_gram_matrix_values_and_length_independence():

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from spectrostyle.errors import ConfigMismatchError, InputError
-from spectrostyle.models import AudioCNN, AudioCNNConfig, RandomSpectrumCNN, vgg_layer_names
-from spectrostyle.spectrogram import SpectrogramConfig
+from spectrostyle.core.errors import ConfigMismatchError, InputError
+from spectrostyle.core.spectrogram import SpectrogramConfig
+from spectrostyle.nets.audio_cnn import AudioCNN, AudioCNNConfig, RandomSpectrumCNN, vgg_layer_names
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from spectrostyle.phase import OverlapAdd, griffin_lim, heard_image, spectral_convergence_db, stft_phase
-from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig, magnitude
+from spectrostyle.core.spectrogram import (
+    OverlapAdd,
+    Spectrogram,
+    SpectrogramConfig,
+    griffin_lim,
+    heard_image,
+    magnitude,
+    spectral_convergence_db,
+    stft_phase,
+)
 from tests.conftest import harmonic_note
 
 CONFIG = SpectrogramConfig()
@@ -59,7 +67,7 @@ def test_bad_arguments(note, kwargs, message):
 
 
 def test_warm_start_from_the_true_phase_needs_few_iterations(note):
-    from spectrostyle.phase import stft_phase
+    from spectrostyle.core.spectrogram import stft_phase
 
     audio = torch.from_numpy(note)
     mag, phase = magnitude(audio, CONFIG), stft_phase(audio, CONFIG)

@@ -13,21 +13,17 @@ import pytest
 import soundfile as sf
 import torch
 
-from spectrostyle.checkpoint import load_model, save_model
-from spectrostyle.cli import main
-from spectrostyle.errors import ConfigMismatchError, InputError
-from spectrostyle.feedforward import LoopOptions
-from spectrostyle.gan import DomainSelection, load_domain_notes
-from spectrostyle.pix2pix import (
-    Pix2PixMethod,
-    Pix2PixModel,
-    Pix2PixTrainingOptions,
-    UNet,
-    UNetConfig,
-    train_pix2pix,
-)
-from spectrostyle.spectrogram import SpectrogramConfig
-from spectrostyle.transfer import make_options, transfer
+from spectrostyle.core.errors import ConfigMismatchError, InputError
+from spectrostyle.core.spectrogram import SpectrogramConfig
+from spectrostyle.data.selection import DomainSelection, load_domain_notes
+from spectrostyle.methods.pix2pix import Pix2PixMethod
+from spectrostyle.methods.registry import make_options
+from spectrostyle.nets.unet import UNet, UNetConfig
+from spectrostyle.pipeline import transfer
+from spectrostyle.store import load_model, save_model
+from spectrostyle.train.loop import LoopOptions
+from spectrostyle.train.pix2pix import Pix2PixModel, Pix2PixTrainingOptions, train_pix2pix
+from spectrostyle.ui.cli.main import main
 from tests.conftest import harmonic_note, requires_shipped
 from tests.feedforward_helpers import TINY, gan_dataset, note_dataset, randomise
 
@@ -208,8 +204,8 @@ def test_training_run_and_cli(data, tmp_path, capsys):
 @pytest.fixture(scope="module")
 def shipped_quality(tmp_path_factory):
     """The shipped flute-keyboard pix2pix on the flute notes of its held-out pitches (rendered)."""
-    from spectrostyle.gan import family_of, held_out_examples, render_held_out, translation_quality
-    from spectrostyle.registry import load_named_model
+    from spectrostyle.eval.translation import family_of, held_out_examples, render_held_out, translation_quality
+    from spectrostyle.store import load_named_model
 
     metadata = load_named_model("flute-keyboard", "pix2pix_generator").metadata
     data = render_held_out(metadata, tmp_path_factory.mktemp("held-out"))

@@ -7,9 +7,9 @@ import pytest
 import torch
 from PIL import Image, PngImagePlugin
 
-from spectrostyle.errors import InputError
-from spectrostyle.png import METADATA_KEY, load_png, save_png
-from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
+from spectrostyle.core.errors import InputError
+from spectrostyle.core.png import METADATA_KEY, load_png, save_png
+from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig
 from tests.conftest import harmonic_note
 
 

@@ -9,18 +9,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from spectrostyle import render
-from spectrostyle.errors import InputError
-from spectrostyle.render import (
-    FAMILIES,
-    GM_PROGRAMS,
-    NoteRenderer,
-    default_soundfont,
-    family_programs,
-    plan_notes,
-    render_dataset,
-    render_note,
-)
+from spectrostyle.core.errors import InputError
+from spectrostyle.core.vocabulary import FAMILIES, SOURCES
+from spectrostyle.data import render
+from spectrostyle.data.programs import GM_PROGRAMS, PROGRAMS_BY_NUMBER, family_programs
+from spectrostyle.data.render import NoteRenderer, default_soundfont, plan_notes, render_dataset, render_note
 
 FLUTE, PIANO, CLEAN_GUITAR = 73, 0, 27
 NSYNTH_FIELDS = {"note", "note_str", "instrument", "instrument_str", "instrument_family",
@@ -60,10 +53,10 @@ def test_gm_table_is_consistent():
         entries = family_programs(family)
         assert len(entries) >= 3
         assert all(p.program in group and p.family == family for p in entries)
-        assert all(0 <= p.low < p.high <= 127 and p.source in render.SOURCES for p in entries)
+        assert all(0 <= p.low < p.high <= 127 and p.source in SOURCES for p in entries)
     names = [p.instrument_str for p in GM_PROGRAMS]
     assert len(names) == len(set(names))
-    piccolo = render.PROGRAMS_BY_NUMBER[72]
+    piccolo = PROGRAMS_BY_NUMBER[72]
     assert (piccolo.low, piccolo.high, piccolo.instrument_str) == (74, 108, "flute_acoustic_000")
 
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from spectrostyle.errors import ConfigMismatchError, InputError
-from spectrostyle.spectrogram import (
+from spectrostyle.core.errors import ConfigMismatchError, InputError
+from spectrostyle.core.spectrogram import (
     Spectrogram,
     SpectrogramConfig,
     SpectrogramImage,

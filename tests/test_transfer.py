@@ -10,12 +10,13 @@ import pytest
 import soundfile as sf
 import torch
 
-from spectrostyle.checkpoint import save_model
-from spectrostyle.cli import main
-from spectrostyle.errors import InputError
-from spectrostyle.gatys import GatysMethod, blend_tiles, tile_starts
-from spectrostyle.models import AudioCNN, AudioCNNConfig
-from spectrostyle.transfer import make_options, save_result, transfer
+from spectrostyle.core.errors import InputError
+from spectrostyle.methods.gatys import GatysMethod, blend_tiles, tile_starts
+from spectrostyle.methods.registry import make_options
+from spectrostyle.nets.audio_cnn import AudioCNN, AudioCNNConfig
+from spectrostyle.pipeline import save_result, transfer
+from spectrostyle.store import save_model
+from spectrostyle.ui.cli.main import main
 from tests.conftest import harmonic_note
 
 
@@ -56,8 +57,8 @@ def test_gatys_is_seeded(untrained_net):
 def test_gatys_delays_fit_the_style_wherever_the_image_sits(untrained_net):
     """delays=N optimises the loss averaged over the image delayed by 0..N-1 frames: its result's style term,
     averaged over those delays, is lower than the plain result's; delays=1 is the plain optimisation."""
-    from spectrostyle.gatys import load_feature_net
-    from spectrostyle.losses import LossWeights, PerceptualLoss
+    from spectrostyle.methods.gatys import load_feature_net
+    from spectrostyle.methods.losses import LossWeights, PerceptualLoss
 
     content, style = harmonic_note(261.63, 1.0), harmonic_note(349.23, 1.0, harmonics=3)
     plain = transfer(content, style, "gatys", feature_net=untrained_net, steps=10)

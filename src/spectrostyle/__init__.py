@@ -1,9 +1,8 @@
 """spectrostyle: new sounds from two source sounds, by image style-transfer networks on spectrograms."""
 
-from spectrostyle.audio import load_audio, save_audio
-from spectrostyle.errors import ConfigMismatchError, InputError, SpectrostyleError
-from spectrostyle.phase import griffin_lim
-from spectrostyle.spectrogram import Spectrogram, SpectrogramConfig
+from spectrostyle.core.audio import load_audio, save_audio
+from spectrostyle.core.errors import ConfigMismatchError, InputError, SpectrostyleError
+from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig, griffin_lim
 
 __version__ = "0.1.0"
 

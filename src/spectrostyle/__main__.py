@@ -1,5 +1,5 @@
 import sys
 
-from spectrostyle.cli import main
+from spectrostyle.ui.cli.main import main
 
 sys.exit(main())

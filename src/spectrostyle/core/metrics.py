@@ -1,0 +1,147 @@
+"""Measures of sounds and of classifications: pitch (pYIN), spectral shares, statistics."""
+
+from __future__ import annotations
+
+import librosa
+import numpy as np
+from torch import Tensor
+
+PYIN_FMIN = 40.0  # Hz, below the lowest bass notes rendered (MIDI 28 = 41 Hz)
+
+
+PYIN_FMAX = 2100.0  # Hz, above the highest flute notes rendered (MIDI 96 = 2093 Hz)
+
+
+PITCH_OFF_CENTS = 50.0  # a sound further than a quarter tone from its content note (or unvoiced) lost the pitch
+
+
+def f0_track(audio: np.ndarray, sample_rate: int, *, fmin: float = PYIN_FMIN, fmax: float = PYIN_FMAX,
+             frame_length: int = 2048, hop_length: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """pYIN fundamental frequency (Hz, NaN where unvoiced) and voiced flags, one per frame."""
+    f0, voiced, _ = librosa.pyin(np.asarray(audio, dtype=np.float32), fmin=fmin, fmax=fmax, sr=sample_rate,
+                                 frame_length=frame_length, hop_length=hop_length)
+    return f0, voiced
+
+
+def pitch_error_cents(reference: np.ndarray, audio: np.ndarray, sample_rate: int, **pyin_options) -> float:
+    """Median absolute f0 difference in cents between ``audio`` and ``reference`` over frames voiced in both.
+
+    Returns ``inf`` when no frame is voiced in both (the pitch was lost).
+    """
+    length = min(len(reference), len(audio))
+    f0_ref, voiced_ref = f0_track(reference[:length], sample_rate, **pyin_options)
+    f0_out, voiced_out = f0_track(audio[:length], sample_rate, **pyin_options)
+    both = voiced_ref & voiced_out & np.isfinite(f0_ref) & np.isfinite(f0_out)
+    if not both.any():
+        return float("inf")
+    return float(np.median(np.abs(1200.0 * np.log2(f0_out[both] / f0_ref[both]))))
+
+
+def power_share_above(audio: np.ndarray, hz: float, sample_rate: int, start_s: float = 0.5, end_s: float = 2.5
+                      ) -> float:
+    """Share (0-1) of the power spectrum of ``audio`` between ``start_s`` and ``end_s`` (a 4 s note's held
+    middle by default) above ``hz``: energy a method added where a note has little, such as whistling tones."""
+    middle = audio[int(start_s * sample_rate): int(end_s * sample_rate)]
+    power = np.abs(np.fft.rfft(middle)) ** 2
+    frequencies = np.fft.rfftfreq(middle.size, 1 / sample_rate)
+    return float(power[frequencies > hz].sum() / power.sum())
+
+
+def midi_to_hz(pitch: float) -> float:
+    return float(440.0 * 2 ** ((pitch - 69) / 12))
+
+
+def pitch_error_to_note_cents(audio: np.ndarray, sample_rate: int, midi_pitch: float, **pyin_options) -> float:
+    """Median absolute difference in cents between the voiced f0 of ``audio`` and a MIDI note's frequency."""
+    f0, voiced = f0_track(audio, sample_rate, **pyin_options)
+    usable = voiced & np.isfinite(f0)
+    if not usable.any():
+        return float("inf")
+    return float(np.median(np.abs(1200.0 * np.log2(f0[usable] / midi_to_hz(midi_pitch)))))
+
+
+def note_pitch_range(midi_pitch: float, semitones: float = 14.0) -> dict[str, float]:
+    """pYIN search range ``{"fmin", "fmax"}`` of ``semitones`` either side of a MIDI note: wide enough to see an
+    octave error (1200 cents), and about 15x faster than the full :data:`PYIN_FMIN`..:data:`PYIN_FMAX` range."""
+    return {"fmin": midi_to_hz(midi_pitch - semitones), "fmax": midi_to_hz(midi_pitch + semitones)}
+
+
+def bootstrap_ci(values: np.ndarray, statistic=np.mean, *, resamples: int = 1000, confidence: float = 0.95,
+                 seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``statistic(values)``: rows of ``values`` ``(N, ...)`` are drawn with
+    replacement ``resamples`` times (seeded). E.g. ``values`` = per-item correctness (0/1) and ``np.mean`` gives
+    an interval for accuracy; ``(N, 2)`` rows of (true, predicted) and :func:`balanced_accuracy` one for that.
+    Rows are treated as independent. Returns ``(nan, nan)`` for no rows."""
+    values = np.asarray(values)
+    if len(values) == 0:
+        return float("nan"), float("nan")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(values), size=(resamples, len(values)))
+    stats = np.array([statistic(values[rows]) for rows in draws], dtype=np.float64)
+    tail = (1.0 - confidence) / 2 * 100
+    low, high = np.nanpercentile(stats, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def precision_recall(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-class precision and recall ``(C,)`` from a ``(true, predicted)`` confusion matrix ``(C, C)``; NaN for a
+    class never predicted (precision) or absent from the test (recall)."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    hits = np.diag(matrix)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(matrix.sum(0) > 0, hits / matrix.sum(0), np.nan)
+        recall = np.where(matrix.sum(1) > 0, hits / matrix.sum(1), np.nan)
+    return precision, recall
+
+
+def balanced_accuracy(true: np.ndarray, predicted: np.ndarray | None = None) -> float:
+    """Mean per-class recall over the classes present in ``true`` (chance is ``1 / classes`` however unequal
+    the classes are). ``true`` may also be ``(N, 2)`` rows of (true, predicted), as :func:`bootstrap_ci` passes."""
+    true = np.asarray(true)
+    if predicted is None:
+        true, predicted = true[:, 0], true[:, 1]
+    predicted = np.asarray(predicted)
+    classes = np.unique(true)
+    if len(classes) == 0:
+        return float("nan")
+    return float(np.mean([np.mean(predicted[true == c] == c) for c in classes]))
+
+
+def silhouette_by_group(features: np.ndarray, labels, *, metric: str = "euclidean") -> dict[str, float]:
+    """Mean silhouette of each group's points ``{label: s}`` plus ``"all"`` (the mean over every point), for
+    ``features`` ``(N, D)`` and one label per point. +1: a tight group far from the others; 0: on a border;
+    < 0: closer to another group than to its own. Needs two or more groups; NaN otherwise."""
+    from sklearn.metrics import silhouette_samples
+
+    labels = np.asarray([str(label) for label in labels])
+    names = list(dict.fromkeys(labels))
+    if len(names) < 2 or len(names) >= len(labels):
+        return {**{name: float("nan") for name in names}, "all": float("nan")}
+    samples = silhouette_samples(np.asarray(features, dtype=np.float64), labels, metric=metric)
+    scores = {name: float(samples[labels == name].mean()) for name in names}
+    scores["all"] = float(samples.mean())
+    return scores
+
+
+def timbre_position(points: np.ndarray, source_a: np.ndarray, source_b: np.ndarray) -> dict[str, np.ndarray]:
+    """Where each point ``(N, D)`` sits between two groups of source points ``(Na, D)`` and ``(Nb, D)``.
+
+    Distances go to each source's centroid, in units of the distance between the two centroids:
+    ``to_a``/``to_b`` ``(N,)`` (0 = at that source's centre; 1 = as far as the other source's centre is), and
+    ``position`` = ``to_a / (to_a + to_b)`` ``(N,)``: 0 at A, 1 at B, 0.5 equally far from both. Standardise the
+    features first if their dimensions have different scales."""
+    points, source_a, source_b = (np.asarray(x, dtype=np.float64) for x in (points, source_a, source_b))
+    centre_a, centre_b = source_a.mean(0), source_b.mean(0)
+    span = max(float(np.linalg.norm(centre_a - centre_b)), 1e-12)
+    to_a = np.linalg.norm(points - centre_a, axis=1) / span
+    to_b = np.linalg.norm(points - centre_b, axis=1) / span
+    return {"to_a": to_a, "to_b": to_b, "position": to_a / np.maximum(to_a + to_b, 1e-12)}
+
+
+def confusion_matrix(labels: Tensor, predicted: Tensor, num_classes: int) -> np.ndarray:
+    """``(true, predicted)`` counts, ``(C, C)`` int."""
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (labels.numpy(), predicted.numpy()), 1)
+    return matrix

@@ -1,0 +1,236 @@
+"""AdaIN: Huang & Belongie (2017) arbitrary style transfer on spectrogram images, in one feed-forward pass.
+
+The encoder is the shipped audio CNN up to ``relu4_1`` (frozen). Adaptive instance normalisation gives the
+content's ``relu4_1`` features the channel means and standard deviations of the style's; a decoder (the
+encoder's mirror: nearest-neighbour upsampling, reflection padding, no normalisation layers) turns them back
+into an image. ``alpha`` interpolates between the content's own features (0) and the fully stylised ones (1);
+several style sounds are mixed by mixing their statistics (which, AdaIN being linear in them, is the same as
+mixing the stylised features). The decoder is trained on dataset notes with the paper's losses: content loss
+to the AdaIN target features, style loss on the means and standard deviations at ``relu1_1`` .. ``relu4_1``;
+and, by default, an identity loss (the decoding of a content's own features against the content image, in
+pixels), without which a decoder trained for minutes on 2 CPU cores still paints blobs instead of harmonics.
+
+A decoder only fits the encoder it was trained with: its JSON records that encoder's name and the SHA-256 of
+its weights, and :func:`load_adain` refuses any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from spectrostyle.core.device import resolve_device
+from spectrostyle.core.errors import InputError
+from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig
+from spectrostyle.methods.base import TransferMethod
+from spectrostyle.methods.network import FEEDFORWARD_PHASE_ITERATIONS, check_tiling, run_tiled
+from spectrostyle.nets.adain import STATS_EPS, AdainDecoder, adain, encoder_blocks
+from spectrostyle.nets.audio_cnn import AudioCNN
+from spectrostyle.nets.layers import pad_to_multiple
+
+ENCODER_LAYER = "relu4_1"
+
+
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+
+
+ENCODER_MULTIPLE = 8  # three 2 x 2 poolings before relu4_1
+
+
+SILENT_BORDER = 32  # pixels of silence before the content and above it while stylising (see stylise_images)
+
+
+SILENT_BORDER_AFTER = 48  # pixels of silence after the content (the decoder's end band lies 30-50 px in)
+
+
+def _find_encoder(decoder: AdainDecoder, encoder: str | None, decoder_name: str) -> Path:
+    """The audio CNN file for ``decoder``: ``encoder`` if given, else the one it records, else a shipped audio CNN
+    with the recorded checksum; :class:`InputError` when none is found or the checksum differs."""
+    from spectrostyle.store import read_description, resolve_model, shipped_models
+
+    wanted = decoder.config.encoder_sha256
+    if encoder is None:
+        try:
+            path = resolve_model(decoder.config.encoder_name, "audio_cnn")
+        except InputError:
+            matches = [m.path for m in shipped_models() if m.kind == "audio_cnn" and m.description["sha256"] == wanted]
+            if not matches:
+                raise InputError(f"adain decoder '{decoder_name}' was trained with the audio CNN "
+                                 f"'{decoder.config.encoder_name}' (sha256 {wanted[:12]}...), which is not here; "
+                                 "pass the encoder it was trained with") from None
+            path = matches[0]
+    else:
+        path = resolve_model(encoder, "audio_cnn")
+    found = read_description(path)["sha256"]
+    if found != wanted:
+        raise InputError(f"adain decoder '{decoder_name}' was trained with the audio CNN "
+                         f"'{decoder.config.encoder_name}' (sha256 {wanted[:12]}...), but the encoder '{path.stem}' "
+                         f"has sha256 {found[:12]}...: a decoder only fits its own encoder; retrain the decoder "
+                         "(recipes/adain.sh) or use the encoder it was trained with")
+    return path
+
+
+def load_adain(model: str = "default", encoder: str | None = None, *, device: str | torch.device = "cpu"
+               ) -> tuple[AudioCNN, AdainDecoder]:
+    """The (encoder, decoder) pair of an AdaIN model: ``model`` a shipped ``adain_decoder`` name or a path;
+    ``encoder`` (default: the one the decoder records) must be the audio CNN it was trained with (same SHA-256)."""
+    from spectrostyle.store import load_model, load_named_model
+
+    decoder = load_named_model(model, AdainDecoder.kind, device=device)
+    path = _find_encoder(decoder, encoder, str(model))
+    cnn = load_model(path, expect_kind="audio_cnn", device=device)
+    cnn.spectrogram.require_same(decoder.spectrogram, f"adain decoder '{model}'")
+    if encoder_blocks(cnn) != decoder.config.encoder_blocks:
+        raise InputError(f"adain decoder '{model}' mirrors encoder channels {decoder.config.encoder_blocks}, "
+                         f"but the encoder has {encoder_blocks(cnn)}")
+    return cnn, decoder
+
+
+def style_statistics(encoder: AudioCNN, styles: Sequence[Tensor], mix: Sequence[float] | None = None, *,
+                     tile_frames: int = 256, layers: Sequence[str] = (ENCODER_LAYER,)
+                     ) -> dict[str, tuple[Tensor, Tensor]]:
+    """Mixed channel means and standard deviations ``(1, C, 1, 1)`` at ``layers`` of style images, each
+    ``(1, 1, F, T')`` of any length (encoded ``tile_frames`` at a time, so memory stays bounded); ``mix`` weights
+    the styles (normalised to sum to 1; default equal)."""
+    weights = torch.tensor(list(mix) if mix is not None else [1.0] * len(styles), dtype=torch.float64)
+    if len(weights) != len(styles) or not len(styles):
+        raise InputError(f"{len(styles)} style sounds but {len(weights)} style_mix weights")
+    if (weights < 0).any() or float(weights.sum()) <= 0:
+        raise InputError(f"style_mix weights must be >= 0 and not all 0, got {weights.tolist()}")
+    weights = weights / weights.sum()
+    mixed: dict[str, tuple[Tensor, Tensor]] = {}
+    for style, weight in zip(styles, weights.tolist(), strict=True):
+        sums: dict[str, list[Tensor]] = {}
+        for start in range(0, style.shape[-1], tile_frames):
+            chunk = style[..., start:start + tile_frames]
+            padded = pad_to_multiple(chunk, ENCODER_MULTIPLE).contiguous(memory_format=torch.channels_last)
+            features = encoder.extract(padded, layers)
+            for layer in layers:
+                values = features[layer]
+                scale = padded.shape[-1] // values.shape[-1]  # crop what came from the padding
+                values = values[..., : max(1, chunk.shape[-2] // scale), : max(1, chunk.shape[-1] // scale)]
+                flat = values.double().flatten(2)
+                part = [flat.sum(2), (flat ** 2).sum(2), torch.tensor(float(flat.shape[-1]), dtype=torch.float64)]
+                sums[layer] = [a + b for a, b in zip(sums[layer], part, strict=True)] if layer in sums else part
+        for layer, (total, squares, count) in sums.items():
+            mean = total / count
+            std = ((squares / count - mean ** 2).clamp_min(0) + STATS_EPS).sqrt()
+            mean, std = mean.float()[..., None, None], std.float()[..., None, None]
+            if layer in mixed:
+                mixed[layer] = (mixed[layer][0] + weight * mean, mixed[layer][1] + weight * std)
+            else:
+                mixed[layer] = (weight * mean, weight * std)
+    return mixed
+
+
+@dataclass(frozen=True)
+class StyleStatistics:
+    """Mixed channel means and standard deviations ``(1, C, 1, 1)`` of the style sound(s) at ``relu4_1``."""
+
+    mean: Tensor
+    std: Tensor
+
+
+def stylise_images(encoder: AudioCNN, decoder: AdainDecoder, images: Tensor, style_mean: Tensor, style_std: Tensor,
+                   alpha: float = 1.0, border: int = SILENT_BORDER, border_after: int = SILENT_BORDER_AFTER) -> Tensor:
+    """Content images ``(B, 1, F, T)`` -> decoded ``alpha * AdaIN(f(c), style) + (1 - alpha) * f(c)``, ``(B, 1, F, T)``.
+
+    The content gets ``border`` pixels of silence before it in time and above its top frequency, ``border_after``
+    after it, then up to multiples of 8 for the encoder, and the result is cropped back. The encoder's convolutions
+    pad with mid-grey (0 on their [-1, 1] scale, -40 dB), so without the margin the decoder drew that edge into the
+    sound at full style: a line inside the image's top and a band of frames near its end, heard as a tone near 7.7
+    kHz and a click (keyboard 65 as flute 60 with the shipped decoder: mean pixel of frames 236-250 0.129 with no
+    margin, 0.125 with 32 after the content, 0.023 with 48; the content 0.001)."""
+    freq, frames = images.shape[-2:]
+    padded = pad_to_multiple(nn.functional.pad(images, (border, border_after, 0, border)), ENCODER_MULTIPLE
+                             ).contiguous(memory_format=torch.channels_last)
+    content = encoder.extract(padded, [ENCODER_LAYER], check_input=False)[ENCODER_LAYER]
+    target = alpha * adain(content, style_mean, style_std) + (1.0 - alpha) * content
+    return decoder(target)[..., :freq, border:border + frames]
+
+
+class AdainMethod(TransferMethod):
+    """Arbitrary style transfer in one pass: any style sound(s), a strength ``alpha``."""
+
+    name = "adain"
+    needs_style = True
+    phase_init = "content"
+    phase_iterations = FEEDFORWARD_PHASE_ITERATIONS
+
+    @dataclass
+    class Options:
+        alpha: float = 1.0  # 0: the content decoded as it is; 1: full style
+        style_mix: tuple[float, ...] | None = None  # weights of several style sounds (normalised; default equal)
+        model: str = "default"  # shipped adain_decoder name or a model path
+        encoder: str | None = None  # default: the audio CNN the decoder was trained with
+        tile_frames: int = 256
+        tile_overlap: int = 32
+        batch_size: int = 1  # tiles per network pass (one runs fastest per tile on CPU)
+        seed: int = 0
+        device: str = "cpu"
+
+        def __post_init__(self) -> None:
+            if not 0.0 <= self.alpha <= 1.0:
+                raise InputError(f"alpha must be in [0, 1], got {self.alpha}")
+            check_tiling(self.tile_frames, self.tile_overlap)
+            if self.batch_size < 1:
+                raise InputError(f"batch_size must be >= 1, got {self.batch_size}")
+
+    def __init__(self, options: Options | None = None):
+        super().__init__(options)
+        self.device = resolve_device(self.options.device)
+        self._models: tuple[AudioCNN, AdainDecoder] | None = None
+
+    @property
+    def models(self) -> tuple[AudioCNN, AdainDecoder]:
+        """(encoder, decoder), loaded on first use."""
+        if self._models is None:
+            encoder, decoder = load_adain(self.options.model, self.options.encoder, device=self.device)
+            # channels-last: 2-3x faster convolutions on CPU
+            self._models = (encoder.to(memory_format=torch.channels_last),
+                            decoder.to(memory_format=torch.channels_last))
+        return self._models
+
+    @property
+    def spectrogram_config(self) -> SpectrogramConfig:
+        return self.models[1].spectrogram
+
+    def stylise(self, content: Spectrogram, styles: Sequence[Spectrogram], *, progress: bool = False
+                ) -> tuple[Tensor, dict[str, list[float]]]:
+        config = self.spectrogram_config
+        config.require_same(content.config, "content")
+        for style in styles:
+            config.require_same(style.config, "style")
+        image = self.stylise_batch(content.image.to(self.device, torch.float32)[None, None],
+                                   [s.image.to(self.device, torch.float32)[None, None] for s in styles])
+        return image[0, 0].cpu(), {}
+
+    def prepare_styles(self, styles: Sequence[Tensor]) -> StyleStatistics:
+        """The mixed ``relu4_1`` statistics of style images ``(1, 1, F, T')`` (see :func:`style_statistics`)."""
+        if not len(styles):
+            raise InputError("adain needs at least one style sound")
+        encoder = self.models[0]
+        with torch.inference_mode():
+            styles = [s.to(self.device, torch.float32) for s in styles]
+            for style in styles:
+                encoder.check_input(style)
+            mean, std = style_statistics(encoder, styles, self.options.style_mix,
+                                         tile_frames=self.options.tile_frames)[ENCODER_LAYER]
+        return StyleStatistics(mean, std)
+
+    def stylise_batch(self, images: Tensor, styles: Sequence[Tensor] | StyleStatistics = ()) -> Tensor:
+        """``(B, 1, F, T)`` content images -> ``(B, 1, F, T)`` results, with style images each ``(1, 1, F, T')`` or
+        their :meth:`prepare_styles` (statistics computed once for the batch; content in tiles, see
+        :func:`run_tiled`)."""
+        o = self.options
+        stats = styles if isinstance(styles, StyleStatistics) else self.prepare_styles(styles)
+        encoder, decoder = self.models
+        encoder.check_input(images)
+        with torch.inference_mode():
+            return run_tiled(lambda x: stylise_images(encoder, decoder, x, stats.mean, stats.std, o.alpha),
+                             images.to(self.device, torch.float32), tile_frames=o.tile_frames,
+                             tile_overlap=o.tile_overlap, batch_size=o.batch_size)

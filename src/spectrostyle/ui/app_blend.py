@@ -1,0 +1,304 @@
+"""What the web app does, apart from Gradio: limits, method choices, checks and the blend itself."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np  # noqa: E402
+
+from spectrostyle.core.audio import load_audio, save_audio
+from spectrostyle.core.errors import InputError, SpectrostyleError
+from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig
+from spectrostyle.core.vocabulary import DIRECTIONS, pitch_name
+from spectrostyle.data.examples import examples_dir
+from spectrostyle.data.nsynth import NSynthIndex
+from spectrostyle.methods.registry import METHODS, method_class
+from spectrostyle.pipeline import TransferResult, transfer
+from spectrostyle.store import shipped_models
+
+# Before Gradio is imported: no usage statistics and no version check, both calls to the internet.
+
+
+DEFAULT_HOST = "127.0.0.1"
+
+
+DEFAULT_PORT = 7860
+
+
+DEFAULT_MAX_SECONDS = 60.0
+
+
+DEFAULT_MAX_MB = 20.0
+
+
+MEGABYTE = 2**20
+
+
+QUEUE_SIZE = 32  # blends waiting at most; more get "the queue is full" from Gradio
+
+
+DEFAULT_CONTENT = ("flute", 60)
+
+
+DEFAULT_STYLE = ("keyboard", 60)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the app accepts: uploads up to ``max_seconds`` long and ``max_mb`` megabytes (of 2^20 bytes, as
+    the browser's message for an upload over the limit counts them)."""
+
+    max_seconds: float = DEFAULT_MAX_SECONDS
+    max_mb: float = DEFAULT_MAX_MB
+
+    def __post_init__(self) -> None:
+        if self.max_seconds <= 0:
+            raise InputError(f"the duration limit must be positive, got {self.max_seconds:g} s")
+        if self.max_mb <= 0:
+            raise InputError(f"the upload size limit must be positive, got {self.max_mb:g} MB")
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_mb * MEGABYTE)
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """How the page presents a method: its title, what it does, which controls it has, which shipped models it
+    needs (``model_kind``: one of that kind to choose from; ``requires``: (kind, name) pairs that must ship)."""
+
+    name: str
+    title: str
+    description: str
+    short: str = ""  # the method in captions (default: the name)
+    controls: tuple[str, ...] = ()
+    model_kind: str | None = None
+    requires: tuple[tuple[str, str], ...] = ()
+    uses_style: bool = True
+
+
+# Known methods, fastest first (the first usable one is the page's default). Their captions follow the demo page.
+KNOWN_METHODS = (
+    MethodSpec("adain", "AdaIN (one pass, any style)",
+               "The content's audio-CNN features take the style's channel means and deviations (adaptive instance "
+               "normalisation); a trained decoder turns them back into a spectrogram. Any style sound, no training. "
+               "Alpha blends from the content (0) to the full style (1).",
+               short="AdaIN", controls=("alpha",), model_kind="adain_decoder"),
+    MethodSpec("fast", "Fast (Johnson; one pass, trained style)",
+               "One forward pass of a transformation network trained for one style note, with the same perceptual "
+               "loss as Slow. The model is the style: the style sound is not used.",
+               short="Fast", controls=("model",), model_kind="fast_transformer", uses_style=False),
+    MethodSpec("cyclegan", "CycleGAN (instrument to instrument)",
+               "Generators trained without paired notes to turn one instrument's spectrograms into the other's, "
+               "either way. The model is the style: the style sound is not used.",
+               short="CycleGAN", controls=("model", "direction"), model_kind="cyclegan_generator", uses_style=False),
+    MethodSpec("pix2pix", "pix2pix (instrument to instrument)",
+               "A U-Net trained on pairs of notes of the same pitch and velocity, one way (A to B). The model is the "
+               "style: the style sound is not used.",
+               short="pix2pix", controls=("model",), model_kind="pix2pix_generator", uses_style=False),
+    MethodSpec("gatys", "Slow (Gatys; optimisation, about 10 s per 4 s note)",
+               "The content note's image is optimised (L-BFGS) so that its features in the shipped spectrogram CNN "
+               "stay close to the content's while its Gram matrices approach the style note's, with the energy and "
+               "frequency constraints of Verma & Smith. More steps and a higher style weight: more of the style.",
+               short="Slow (Gatys)", controls=("steps", "style_weight"), requires=(("audio_cnn", "default"),)),
+)
+
+
+CONTROLS = ("alpha", "steps", "style_weight", "model", "direction")
+
+
+def _shipped_names(kind: str) -> list[str]:
+    return [m.name for m in shipped_models() if m.kind == kind]
+
+
+def _spec_for(name: str) -> MethodSpec:
+    for spec in KNOWN_METHODS:
+        if spec.name == name:
+            return spec
+    cls = method_class(name)  # a method registered later that this page does not know: no controls
+    return MethodSpec(name, name, (cls.__doc__ or "").strip().split("\n")[0], uses_style=cls.needs_style)
+
+
+def usable_methods() -> list[MethodSpec]:
+    """The registered methods whose models are shipped, fastest first (known ones in :data:`KNOWN_METHODS`'s
+    order, then any others registered in :data:`METHODS`)."""
+    shipped = {(m.kind, m.name) for m in shipped_models()}
+    order = [s.name for s in KNOWN_METHODS if s.name in METHODS] + [n for n in METHODS if
+                                                                    n not in {s.name for s in KNOWN_METHODS}]
+    usable = []
+    for name in order:
+        try:
+            spec = _spec_for(name)
+            method_class(name)
+        except (ImportError, AttributeError, SpectrostyleError):
+            continue  # registered but not importable (yet): not offered
+        if spec.model_kind is not None and not any(kind == spec.model_kind for kind, _ in shipped):
+            continue
+        if not all(required in shipped for required in spec.requires):
+            continue
+        usable.append(spec)
+    return usable
+
+
+def model_domains(kind: str, name: str | None) -> tuple[str, str]:
+    """(domain A, domain B) of an instrument-to-instrument model: from its description, else from its name
+    "A-B" (``flute-keyboard``: flute to keyboard)."""
+    for shipped in shipped_models():
+        if shipped.kind == kind and shipped.name == name:
+            metadata = shipped.description.get("metadata", {}) or {}
+            if metadata.get("domain_a") and metadata.get("domain_b"):
+                return str(metadata["domain_a"]), str(metadata["domain_b"])
+    a, _, b = (name or "").partition("-")
+    return a or "A", b or "B"
+
+
+def model_choices(spec: MethodSpec) -> list[tuple[str, str]]:
+    """(label, value) of the shipped models a method can use, "default" first."""
+    if spec.model_kind is None:
+        return []
+    names = sorted(_shipped_names(spec.model_kind), key=lambda n: (n != "default", n))
+    if spec.model_kind == "fast_transformer":
+        return [(f"{n} (the style it was trained for)", n) for n in names]
+    if spec.uses_style:
+        return [(n, n) for n in names]
+    arrow = " <-> " if "direction" in spec.controls else " -> "
+    return [(arrow.join(model_domains(spec.model_kind, n)), n) for n in names]
+
+
+def style_label(spec: MethodSpec | None) -> str:
+    """The style input's label: says so when the method does not use it."""
+    return "Style sound" if spec is None or spec.uses_style else f"Style sound (not used by {spec.short or spec.name})"
+
+
+def direction_choices(spec: MethodSpec | None, model: str | None) -> list[tuple[str, str]]:
+    """(label, value) of the two directions of an instrument-to-instrument model."""
+    a, b = model_domains(spec.model_kind or "", model) if spec is not None else ("A", "B")
+    return [(f"{a} -> {b}", DIRECTIONS[0]), (f"{b} -> {a}", DIRECTIONS[1])]
+
+
+@dataclass(frozen=True)
+class Example:
+    label: str
+    path: Path
+    family: str
+    pitch: int
+
+
+def shipped_examples() -> list[Example]:
+    """The example notes shipped in the package, by family then pitch."""
+    notes = sorted(NSynthIndex(examples_dir()), key=lambda e: (e.instrument_family_str, e.pitch, e.velocity))
+    return [Example(f"{e.instrument_family_str} {pitch_name(e.pitch)} (MIDI {e.pitch})", e.audio_path,
+                    e.instrument_family_str, e.pitch) for e in notes]
+
+
+def _example(examples: Sequence[Example], family: str, pitch: int) -> Example | None:
+    return next((e for e in examples if (e.family, e.pitch) == (family, pitch)), examples[0] if examples else None)
+
+
+def _shown_name(path: str | os.PathLike) -> str:
+    return Path(path).name
+
+
+def check_sound(path: str | os.PathLike | None, limits: Limits, what: str = "sound",
+                config: SpectrogramConfig | None = None) -> np.ndarray:
+    """The audio ``(samples,)`` of an uploaded, recorded or example sound, or :class:`InputError` with a one-line
+    message naming the file (not the server's temporary path): none chosen, too big, not audio, too long, ..."""
+    config = config or SpectrogramConfig()
+    if path is None or str(path) == "":
+        raise InputError(f"choose a {what}: upload or record one, or pick a shipped example")
+    path = Path(path)
+    name = _shown_name(path)
+    if path.is_file() and path.stat().st_size > limits.max_bytes:
+        raise InputError(f"the {what} '{name}' is {path.stat().st_size / MEGABYTE:.1f} MB, over the limit of "
+                         f"{limits.max_mb:g} MB")
+    try:
+        return load_audio(path, sample_rate=config.sample_rate, max_seconds=limits.max_seconds)
+    except InputError as exc:
+        message = str(exc).replace(f"'{path}'", f"'{name}'").replace(str(path), name)
+        raise InputError(f"the {what} {message}" if message.startswith("'") else f"the {what}: {message}") from None
+
+
+@dataclass
+class Blend:
+    """What one run of the app made: the result WAV, the three spectrogram pictures and a caption."""
+
+    wav: Path
+    content_image: np.ndarray
+    style_image: np.ndarray | None
+    result_image: np.ndarray
+    caption: str
+    result: TransferResult = field(repr=False)
+
+
+def spectrogram_picture(spec: Spectrogram) -> np.ndarray:
+    """A spectrogram as an 8-bit grey picture, low frequencies at the bottom; pairs of frequency rows are averaged
+    (a 4 s note: 256 x 256 pixels) so that the three pictures fit side by side."""
+    image = spec.image.detach().cpu().numpy().astype(np.float32)
+    if image.shape[0] % 2 == 0:
+        image = image.reshape(image.shape[0] // 2, 2, image.shape[1]).mean(axis=1)
+    return np.ascontiguousarray((np.clip(image[::-1], 0, 1) * 255 + 0.5).astype(np.uint8))
+
+
+def method_settings(spec: MethodSpec, *, alpha: float | None = None, steps: float | None = None,
+                    style_weight: float | None = None, model: str | None = None, direction: str | None = None,
+                    seed: int = 0) -> dict[str, Any]:
+    """The settings of ``spec``'s method from the page's controls: only its own controls, only settings its
+    ``Options`` has; a model is always one that ships."""
+    chosen: dict[str, Any] = {"seed": seed}
+    if "alpha" in spec.controls and alpha is not None:
+        chosen["alpha"] = float(alpha)
+    if "steps" in spec.controls and steps is not None:
+        chosen["steps"] = int(steps)
+    if "style_weight" in spec.controls and style_weight is not None:
+        if not float(style_weight) >= 0:
+            raise InputError(f"the style weight must be 0 or more, got {style_weight}")
+        chosen["style_weight"] = float(style_weight)
+    if spec.model_kind is not None:
+        names = [value for _, value in model_choices(spec)]
+        if model not in names:
+            if model and "model" in spec.controls:
+                raise InputError(f"no shipped {spec.model_kind} model named '{model}'; shipped: {', '.join(names)}")
+            model = names[0] if names else model
+        chosen["model"] = model
+    if "direction" in spec.controls and direction is not None:
+        if direction not in DIRECTIONS:
+            raise InputError(f"direction must be one of {', '.join(DIRECTIONS)}, got '{direction}'")
+        chosen["direction"] = direction
+    known = {f.name for f in dataclasses.fields(method_class(spec.name).Options)}
+    return {k: v for k, v in chosen.items() if k in known}
+
+
+def blend(content: str | os.PathLike | None, style: str | os.PathLike | None, method: str,
+          settings: dict[str, Any] | None = None, *, limits: Limits = Limits(), out_dir: str | os.PathLike,
+          progress: bool = False) -> Blend:
+    """Blend two sounds by ``method`` (a usable method's name) with ``settings``; write the result WAV to
+    ``out_dir``. :class:`InputError` (a one-line message) for anything the user can fix."""
+    specs = {s.name: s for s in usable_methods()}
+    if method not in specs:
+        raise InputError(f"method '{method}' is not available here; choose from: {', '.join(specs) or 'none'}")
+    spec = specs[method]
+    content_audio = check_sound(content, limits, "content sound")
+    style_audio = check_sound(style, limits, "style sound") if spec.uses_style else None
+    result = transfer(content_audio, style_audio, method, progress=progress, **(settings or {}))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = Path(str(content)).stem[:40]
+    if spec.uses_style:
+        stem += f"-as-{Path(str(style)).stem[:40]}"
+    wav = out_dir / f"{stem}-{method}-{uuid.uuid4().hex[:8]}.wav"
+    save_audio(wav, result.audio, sample_rate=result.spectrogram.config.sample_rate)
+    caption = (f"**{spec.short or spec.name}**: {result.spectrogram.duration:.2f} s made in {result.seconds:.2f} s "
+               f"from '{_shown_name(content)}'" + (f" in the style of '{_shown_name(style)}'" if spec.uses_style
+                                                   else " (the model is the style)"))
+    if "style" in result.history and result.history["style"]:
+        losses = result.history["style"]
+        caption += f"; style loss {losses[0]:.3g} -> {losses[-1]:.3g}"
+    return Blend(wav=wav, content_image=spectrogram_picture(result.content),
+                 style_image=spectrogram_picture(result.styles[0]) if result.styles else None,
+                 result_image=spectrogram_picture(result.spectrogram), caption=caption, result=result)

@@ -1,0 +1,1 @@
+"""The command-line interface: `spectrostyle COMMAND ...` (click), a thin layer over the Python API."""
