@@ -41,7 +41,7 @@ from spectrostyle.ui.app import Handlers, build_app, launch
 from spectrostyle.ui.app_blend import Limits, MethodSpec, check_sound, method_settings, usable_methods
 from spectrostyle.ui.cli.main import main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("SPECTROSTYLE_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(os.environ.get("SPECTROSTYLE_ARTIFACTS", REPO / "tests" / "artifacts"))
 SAMPLE_RATE = 16_000
