@@ -11,6 +11,9 @@
 # fold 0 is the shipped split, other folds are never shipped):
 #   for k in 1 2 3; do FOLD=$k bash recipes/classifier.sh runs/cv-$k; done
 set -euo pipefail
+# --resume with RESUME=1 where the run folder holds a checkpoint (a run not started yet starts: --resume refuses a
+# folder without one)
+resume() { if [ -n "${RESUME:-}" ] && [ -e "$1/checkpoint.pt" ]; then echo --resume; fi; }
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${1:-$repo_root/runs}"
 spectrostyle="$repo_root/.venv/bin/spectrostyle"
@@ -30,7 +33,7 @@ if [ -n "${CSOUND:-}" ]; then
 fi
 "$spectrostyle" --threads 2 train classifier --config "$config" --data "$work/fluidr3-classifier" \
   --out "$work/classifier" "${extra[@]}" ${EPOCHS:+--epochs "$EPOCHS" --patience "$EPOCHS"} ${SEED:+--seed "$SEED"} \
-  ${FOLD:+--fold "$FOLD"} ${PRECISION:+--precision "$PRECISION"} ${RESUME:+--resume}
+  ${FOLD:+--fold "$FOLD"} ${PRECISION:+--precision "$PRECISION"} $(resume "$work/classifier")
 if [ "${FOLD:-0}" != 0 ]; then
   echo "FOLD=$FOLD: a cross-validation run, not shipped (the shipped network is fold 0's)"
 elif [ -z "${NO_SHIP:-}" ]; then

@@ -8,6 +8,9 @@
 # RESUME=1 continues an interrupted run; STEPS=N changes the step count (default 2000); NO_SHIP=1 leaves the package
 # alone (e.g. STEPS=4 NO_SHIP=1 to check the recipe).
 set -euo pipefail
+# --resume with RESUME=1 where the run folder holds a checkpoint (a run not started yet starts: --resume refuses a
+# folder without one)
+resume() { if [ -n "${RESUME:-}" ] && [ -e "$1/checkpoint.pt" ]; then echo --resume; fi; }
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${1:-$repo_root/runs}"
 spectrostyle="$repo_root/.venv/bin/spectrostyle"
@@ -16,7 +19,7 @@ config="$repo_root/configs/cyclegan_generator-flute-keyboard.toml"
 # the classifier recipe's dataset: rendered once, then reused (notes already there are not rendered again)
 "$spectrostyle" --threads 2 dataset render --config "$config" --out "$work/fluidr3-classifier"
 "$spectrostyle" --threads 2 train cyclegan --config "$config" --data "$work/fluidr3-classifier" \
-  --out "$work/cyclegan-flute-keyboard" ${STEPS:+--steps "$STEPS"} ${RESUME:+--resume}
+  --out "$work/cyclegan-flute-keyboard" ${STEPS:+--steps "$STEPS"} $(resume "$work/cyclegan-flute-keyboard")
 if [ -z "${NO_SHIP:-}" ]; then
   "$repo_root/.venv/bin/python" "$repo_root/scripts/ship_model.py" "$work/cyclegan-flute-keyboard/model.json" \
     cyclegan_generator flute-keyboard

@@ -13,6 +13,9 @@
 # of the further rounds (1000); PRECISION=fp32 trains in float32; STYLES="flute" trains only the named styles of
 # keyboard and flute; NO_SHIP=1 leaves the package alone (e.g. STEPS=4 ROUND_STEPS=4 NO_SHIP=1 to check the recipe).
 set -euo pipefail
+# --resume with RESUME=1 where the run folder holds a checkpoint (a run not started yet starts: --resume refuses a
+# folder without one)
+resume() { if [ -n "${RESUME:-}" ] && [ -e "$1/checkpoint.pt" ]; then echo --resume; fi; }
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${1:-$repo_root/runs}"
 spectrostyle="$repo_root/.venv/bin/spectrostyle"
@@ -24,7 +27,7 @@ train_fast() {
   local config="$configs/$1.toml" out="$2"
   shift 2
   "$spectrostyle" --threads 2 train fast --config "$config" --style "$style_wav" --data "$work/fluidr3-classifier" \
-    --out "$out" ${PRECISION:+--precision "$PRECISION"} ${RESUME:+--resume} "$@"
+    --out "$out" ${PRECISION:+--precision "$PRECISION"} $(resume "$out") "$@"
 }
 for style in ${STYLES:-keyboard flute}; do
   # the classifier recipe's dataset: rendered once, then reused (notes already there are not rendered again)

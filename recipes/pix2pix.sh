@@ -9,6 +9,9 @@
 # RESUME=1 continues an interrupted run; STEPS=N changes the step count (default 3000); NO_SHIP=1 leaves the package
 # alone (e.g. STEPS=4 NO_SHIP=1 to check the recipe).
 set -euo pipefail
+# --resume with RESUME=1 where the run folder holds a checkpoint (a run not started yet starts: --resume refuses a
+# folder without one)
+resume() { if [ -n "${RESUME:-}" ] && [ -e "$1/checkpoint.pt" ]; then echo --resume; fi; }
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${1:-$repo_root/runs}"
 spectrostyle="$repo_root/.venv/bin/spectrostyle"
@@ -17,7 +20,7 @@ config="$repo_root/configs/pix2pix_generator-flute-keyboard.toml"
 # flute and keyboard notes at every semitone: rendered once, then reused (notes already there are not rendered again)
 "$spectrostyle" --threads 2 dataset render --config "$config" --out "$work/fluidr3-flute-keyboard-dense"
 "$spectrostyle" --threads 2 train pix2pix --config "$config" --data "$work/fluidr3-flute-keyboard-dense" \
-  --out "$work/pix2pix-flute-keyboard" ${STEPS:+--steps "$STEPS"} ${RESUME:+--resume}
+  --out "$work/pix2pix-flute-keyboard" ${STEPS:+--steps "$STEPS"} $(resume "$work/pix2pix-flute-keyboard")
 if [ -z "${NO_SHIP:-}" ]; then
   "$repo_root/.venv/bin/python" "$repo_root/scripts/ship_model.py" "$work/pix2pix-flute-keyboard/model.json" \
     pix2pix_generator flute-keyboard

@@ -20,8 +20,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from spectrostyle.core.audio import atomic_output
 from spectrostyle.core.errors import InputError
+from spectrostyle.core.outputs import staged_outputs
 from spectrostyle.core.spectrogram import SpectrogramConfig
 
 # kind -> "module:Class"; each class has config_dict() and from_config(dict). Later methods add theirs here.
@@ -61,7 +61,8 @@ def sha256_of(path: Path) -> str:
 
 
 def save_model(model: nn.Module, path: str | os.PathLike, metadata: dict[str, Any] | None = None) -> Path:
-    """Write ``PATH.safetensors`` and ``PATH.json`` atomically; returns the JSON path.
+    """Write ``PATH.safetensors`` and ``PATH.json`` together (temporary files renamed at the end, so an interrupted
+    save changes neither; both with the usual file mode, or that of the files they replace); returns the JSON path.
 
     ``model`` must have ``kind`` and ``config_dict()``; ``metadata`` (JSON-able) records how it was made.
     """
@@ -69,12 +70,11 @@ def save_model(model: nn.Module, path: str | os.PathLike, metadata: dict[str, An
     if not weights_path.parent.exists():
         raise InputError(f"model folder '{weights_path.parent}' does not exist")
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
-    with atomic_output(weights_path) as tmp:
-        save_file(state, str(tmp))
-    description = {"format_version": FORMAT_VERSION, "kind": model.kind, "config": model.config_dict(),
-                   "sha256": sha256_of(weights_path), "metadata": metadata or {}}
-    with atomic_output(json_path) as tmp:
-        tmp.write_text(json.dumps(description, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    with staged_outputs(weights_path, json_path) as (weights_tmp, json_tmp):
+        save_file(state, str(weights_tmp))
+        description = {"format_version": FORMAT_VERSION, "kind": model.kind, "config": model.config_dict(),
+                       "sha256": sha256_of(weights_tmp), "metadata": metadata or {}}
+        json_tmp.write_text(json.dumps(description, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return json_path
 
 

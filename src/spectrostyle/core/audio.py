@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -13,6 +12,10 @@ import soundfile as sf
 import soxr
 
 from spectrostyle.core.errors import InputError
+from spectrostyle.core.outputs import atomic_output, check_output_path
+
+__all__ = ["DEFAULT_MAX_SECONDS", "DEFAULT_SAMPLE_RATE", "SAVE_SUBTYPES", "SILENCE_PEAK", "atomic_output",
+           "check_output_path", "load_audio", "save_audio", "write_wav"]
 
 DEFAULT_SAMPLE_RATE = 16_000
 
@@ -46,10 +49,14 @@ def load_audio(
     path = Path(path)
     if sample_rate <= 0:
         raise InputError(f"sample rate must be positive, got {sample_rate}")
+    if not max_seconds > 0:
+        raise InputError(f"the length limit must be positive, got {max_seconds:g} s")
     if not path.exists():
         raise InputError(f"no such file: {_describe(path)}")
     if path.is_dir():
         raise InputError(f"{_describe(path)} is a directory, not an audio file")
+    if not path.is_file():
+        raise InputError(f"{_describe(path)} is not a regular file (a device, pipe or socket); give an audio file")
     if path.stat().st_size == 0:
         raise InputError(f"{_describe(path)} is empty (0 bytes)")
     try:
@@ -82,7 +89,8 @@ def load_audio(
     if np.abs(mono).max() < SILENCE_PEAK:
         raise InputError(f"{_describe(path)} is silent (peak below -100 dBFS)")
     if file_rate != sample_rate:
-        mono = soxr.resample(mono, file_rate, sample_rate, quality="HQ").astype(np.float32)
+        resampled = soxr.resample(mono, file_rate, sample_rate, quality="HQ").astype(np.float32)
+        mono = resampled if resampled.size else mono[:1]  # shorter than one sample at the new rate: keep one
     return np.ascontiguousarray(mono)
 
 
@@ -128,58 +136,28 @@ def save_audio(
     if subtype not in SAVE_SUBTYPES:
         raise InputError(f"unknown WAV subtype '{subtype}' (choose from: {', '.join(SAVE_SUBTYPES)})")
     check_output_path(path, inputs)
+    audio = _checked_audio(audio, path)
+    with atomic_output(path) as tmp_path:
+        write_wav(tmp_path, audio, sample_rate=sample_rate, subtype=subtype)
+    return path
+
+
+def _checked_audio(audio: np.ndarray, path: Path) -> np.ndarray:
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim not in (1, 2) or audio.shape[0] == 0:
         raise InputError(f"audio to save must be (samples,) or (samples, channels), got {audio.shape}")
     if not np.isfinite(audio).all():
         raise InputError(f"refusing to write {path}: the audio contains NaN or infinite samples")
+    return audio
+
+
+def write_wav(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int = DEFAULT_SAMPLE_RATE,
+              subtype: str = "pcm16") -> None:
+    """Write ``audio`` as a WAV file straight to ``path`` (a temporary file of
+    :class:`~spectrostyle.core.outputs.staged_outputs`; :func:`save_audio` is the atomic, checked form)."""
+    if subtype not in SAVE_SUBTYPES:
+        raise InputError(f"unknown WAV subtype '{subtype}' (choose from: {', '.join(SAVE_SUBTYPES)})")
+    audio = _checked_audio(audio, Path(path))
     if subtype == "pcm16":
         audio = np.clip(audio, -1.0, 1.0)
-    with atomic_output(path) as tmp_path:
-        sf.write(str(tmp_path), audio, sample_rate, subtype=SAVE_SUBTYPES[subtype], format="WAV")
-    return path
-
-
-def check_output_path(path: Path, inputs: Iterable[str | os.PathLike] = ()) -> None:
-    """Refuse an output path that is a directory, sits in a missing folder, or is one of ``inputs``."""
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(f"output '{path}' is a directory; give a file name")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.exists():
-        raise InputError(f"output folder '{parent}' does not exist")
-    resolved = path.resolve()
-    for source in inputs:
-        source = Path(source)
-        if resolved == source.resolve() or (path.exists() and source.exists() and path.samefile(source)):
-            raise InputError(f"output '{path}' is also an input; choose another output path")
-
-
-class atomic_output:  # noqa: N801 - used as a context manager, reads like a function
-    """Context manager yielding a temporary path beside ``path``; renamed onto ``path`` on success.
-
-    On any exception (Ctrl-C included) the temporary file is removed and ``path`` is left untouched.
-    """
-
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        self.tmp_path: Path | None = None
-
-    def __enter__(self) -> Path:
-        parent = self.path.parent if str(self.path.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp" + self.path.suffix,
-                                   dir=parent)
-        os.close(fd)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes owner-only files; give the usual permissions
-        self.tmp_path = Path(tmp)
-        return self.tmp_path
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        assert self.tmp_path is not None
-        if exc_type is None:
-            os.replace(self.tmp_path, self.path)
-        else:
-            self.tmp_path.unlink(missing_ok=True)
-        return False
+    sf.write(str(path), audio, sample_rate, subtype=SAVE_SUBTYPES[subtype], format="WAV")

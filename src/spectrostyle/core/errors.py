@@ -14,3 +14,12 @@ class InputError(SpectrostyleError):
 
 class ConfigMismatchError(SpectrostyleError):
     """A spectrogram or model was made with a different :class:`SpectrogramConfig` than required."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A termination signal (SIGTERM, SIGHUP) raised as an interruption, like Ctrl-C: outputs in progress are
+    removed on the way out; the command exits with status 128 + ``signum``."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum

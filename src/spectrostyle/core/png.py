@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
-from spectrostyle.core.audio import atomic_output, check_output_path
 from spectrostyle.core.errors import InputError
+from spectrostyle.core.outputs import atomic_output, check_output_path
 from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig
 
 METADATA_KEY = "spectrostyle"
@@ -32,29 +33,42 @@ def save_png(path: str | os.PathLike, spectrogram: Spectrogram, *, inputs=()) ->
     """Write ``spectrogram`` as a 16-bit grey PNG with its metadata, atomically. Returns the path."""
     path = Path(path)
     check_output_path(path, inputs)
-    pixels = spectrogram.image.detach().cpu().clamp(0, 1).flip(0).numpy()  # row 0 = highest frequency
-    quantised = np.round(pixels * MAX_PIXEL_16BIT).astype(np.uint16)
-    image = Image.fromarray(quantised)
-    info = PngImagePlugin.PngInfo()
-    info.add_itxt(METADATA_KEY, json.dumps(spectrogram.metadata(), sort_keys=True))
     with atomic_output(path) as tmp_path:
-        image.save(tmp_path, format="PNG", pnginfo=info)
+        write_png(tmp_path, spectrogram)
     return path
 
 
-def load_png(path: str | os.PathLike, *, config: SpectrogramConfig | None = None,
-             gain_db: float | None = None) -> tuple[Spectrogram, bool]:
+def write_png(path: str | os.PathLike, spectrogram: Spectrogram) -> None:
+    """Write ``spectrogram`` as a 16-bit grey PNG with its metadata straight to ``path`` (a temporary file of
+    :class:`~spectrostyle.core.outputs.staged_outputs`; :func:`save_png` is the atomic, checked form)."""
+    pixels = spectrogram.image.detach().cpu().clamp(0, 1).flip(0).numpy()  # row 0 = highest frequency
+    quantised = np.round(pixels * MAX_PIXEL_16BIT).astype(np.uint16)
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt(METADATA_KEY, json.dumps(spectrogram.metadata(), sort_keys=True))
+    Image.fromarray(quantised).save(path, format="PNG", pnginfo=info)
+
+
+def load_png(path: str | os.PathLike, *, config: SpectrogramConfig | None = None, gain_db: float | None = None,
+             ignore_metadata: bool = False, notify: Callable[[str], object] | None = None
+             ) -> tuple[Spectrogram, bool]:
     """Read a spectrogram PNG. Returns ``(spectrogram, had_metadata)``.
 
-    Metadata in the file wins; without it, ``config`` (default :class:`SpectrogramConfig`) and ``gain_db``
-    (default -20 dB) are assumed and the audio length follows from the width. Colour images are converted to
-    grey (luminance); 8- and 16-bit images are scaled to [0, 1]. The height must equal ``config.n_freq``.
+    Metadata in the file wins (unless ``ignore_metadata``); without it, ``config`` (default
+    :class:`SpectrogramConfig`) and ``gain_db`` (default -20 dB) are assumed and the audio length follows from the
+    width. The whole image is inverted: the length in the metadata is a hint, kept when the image holds it, and
+    replaced by the width's when the canvas was widened or cropped in an editor (``notify`` is told). Colour images
+    are converted to grey (luminance); 8- and 16-bit images are scaled to [0, 1]. The height must equal
+    ``config.n_freq``.
     """
     path = Path(path)
     if not path.exists():
         raise InputError(f"no such file: '{path}'")
     if path.is_dir():
         raise InputError(f"'{path}' is a directory, not an image")
+    if not path.is_file():
+        raise InputError(f"'{path}' is not a regular file (a device, pipe or socket); give a PNG file")
+    if path.stat().st_size == 0:
+        raise InputError(f"'{path}' is empty (0 bytes)")
     try:
         with Image.open(path) as image:
             image.load()
@@ -62,24 +76,46 @@ def load_png(path: str | os.PathLike, *, config: SpectrogramConfig | None = None
             pixels = _grey_pixels(image)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"'{path}' is not a readable image ({exc})") from None
-    metadata = _parse_metadata(text.get(METADATA_KEY), path)
+    metadata = None if ignore_metadata else _parse_metadata(text.get(METADATA_KEY), path)
+    width = pixels.shape[1]
+    if width < 2:
+        raise InputError(f"'{path}' is {width} pixel wide; a spectrogram needs at least 2 frames")
     if metadata is not None:
-        config = SpectrogramConfig.from_dict(metadata["config"])
-        gain = float(metadata["gain_db"])
-        num_samples = int(metadata["num_samples"])
+        try:
+            config = SpectrogramConfig.from_dict(dict(metadata["config"]))
+            gain, stored = float(metadata["gain_db"]), int(metadata["num_samples"])
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(f"'{path}' has a damaged '{METADATA_KEY}' metadata chunk "
+                             "(--ignore-metadata reads the pixels alone)") from None
+        if stored < 1 or not np.isfinite(gain):
+            raise InputError(f"'{path}' has a damaged '{METADATA_KEY}' metadata chunk "
+                             "(--ignore-metadata reads the pixels alone)")
+        num_samples = _length(stored, width, config, path, notify)
     else:
         config = config or SpectrogramConfig()
         gain = DEFAULT_GAIN_DB if gain_db is None else float(gain_db)
-        num_samples = config.padded_samples(pixels.shape[1])
+        num_samples = config.padded_samples(width)
     if pixels.shape[0] != config.n_freq:
         raise InputError(f"'{path}' is {pixels.shape[0]} pixels high, but spectrograms with n_fft "
                          f"{config.n_fft} are {config.n_freq} high")
-    if num_samples > config.padded_samples(pixels.shape[1]):
-        raise InputError(f"'{path}' is {pixels.shape[1]} frames wide, too narrow for the "
-                         f"{num_samples} samples its metadata names (was it cropped?)")
     image_tensor = torch.from_numpy(np.ascontiguousarray(pixels[::-1])).float()
     return Spectrogram(image=image_tensor, gain_db=gain, num_samples=num_samples, config=config), \
         metadata is not None
+
+
+def _length(stored: int, width: int, config: SpectrogramConfig, path: Path,
+            notify: Callable[[str], object] | None) -> int:
+    """The audio length of an image ``width`` frames wide whose metadata names ``stored`` samples: ``stored`` while
+    the image holds it and was not widened; else what the width holds."""
+    held = config.padded_samples(width)
+    if held >= stored and width <= config.num_frames(stored):
+        return stored
+    rate = config.sample_rate
+    change = "widened" if held > stored else "cropped"
+    if notify is not None:
+        notify(f"'{path}' is {width} frames wide ({held / rate:.2f} s), its metadata names {stored / rate:.2f} s: "
+               f"{change} in an editor? Inverting the whole image (--ignore-metadata ignores the metadata)")
+    return held
 
 
 def _grey_pixels(image: Image.Image) -> np.ndarray:
@@ -105,4 +141,5 @@ def _parse_metadata(raw: str | None, path: Path) -> dict | None:
             raise ValueError("missing keys")
         return metadata
     except (json.JSONDecodeError, ValueError, TypeError):
-        raise InputError(f"'{path}' has a damaged '{METADATA_KEY}' metadata chunk") from None
+        raise InputError(f"'{path}' has a damaged '{METADATA_KEY}' metadata chunk "
+                         "(--ignore-metadata reads the pixels alone)") from None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from spectrostyle.core.audio import atomic_output
 from spectrostyle.nets.audio_cnn import AudioCNN
@@ -37,9 +37,22 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], path: 
     return path
 
 
+def min_frames(model: nn.Module) -> int:
+    """The narrowest image ``model`` takes: one frame per 2x pooling, doubled at each."""
+    return 2 ** sum(isinstance(module, nn.MaxPool2d) for module in model.modules())
+
+
+def pad_frames(images: Tensor, frames: int) -> Tensor:
+    """``(..., F, T)`` images padded with silence (pixel 0) on the right to at least ``frames`` frames."""
+    short = frames - images.shape[-1]
+    return nn.functional.pad(images, (0, short)) if short > 0 else images
+
+
 def classify(images: Tensor, model: AudioCNN, top_k: int = 3) -> list[list[tuple[str, float]]]:
-    """Top-k (family, probability) for each image of ``(B, 1, F, T)``."""
+    """Top-k (family, probability) for each image of ``(B, 1, F, T)``; an image narrower than the network takes
+    (a sound shorter than about 0.5 s) is padded with silence."""
     model.check_input(images)
+    images = pad_frames(images, min_frames(model))
     with torch.no_grad():
         probabilities = torch.softmax(model(images.float()), dim=1)
     values, indices = probabilities.topk(min(top_k, probabilities.shape[1]), dim=1)

@@ -16,7 +16,7 @@ from spectrostyle.methods.adain import ENCODER_LAYER, STYLE_LAYERS, stylise_imag
 from spectrostyle.nets.adain import AdainDecoder, AdainDecoderConfig, adain, channel_stats, encoder_blocks
 from spectrostyle.nets.audio_cnn import AudioCNN
 from spectrostyle.train.loop import LoopOptions, Sample, describe_options, finish_run, fit, model_record
-from spectrostyle.train.runtime import Distributed, seed_everything
+from spectrostyle.train.runtime import Distributed, check_resume, run_settings, seed_everything
 
 
 @dataclass
@@ -100,6 +100,8 @@ def train_adain(options: AdainTrainingOptions) -> dict[str, Any]:
     from spectrostyle.store import load_named_model
 
     started = time.perf_counter()
+    settings = run_settings(options)
+    check_resume(options.out, options.resume, settings)  # before any work: a resume must not change the run
     loop = options.loop
     device = resolve_device(options.device)
     dist_ctx = Distributed.from_environment(device)
@@ -119,7 +121,7 @@ def train_adain(options: AdainTrainingOptions) -> dict[str, Any]:
     task = AdainTask(encoder, decoder, notes.train, options.content_weight, options.style_weight, fingerprint,
                      identity_weight=options.identity_weight)
     summary = fit(task, notes, options.out, loop, config=config, method="adain", device=device,
-                  resume=options.resume, dist_ctx=dist_ctx)
+                  resume=options.resume, dist_ctx=dist_ctx, settings=settings)
     report = {"steps": summary.steps, "final_val_loss": summary.final_val_total,
               "seconds_per_step": summary.seconds_per_step, "seconds": time.perf_counter() - started,
               "notes": notes.description, "val_notes": notes.val_names, "options": describe_options(options)}

@@ -29,9 +29,11 @@ from spectrostyle.train.runtime import (
     MetricsLog,
     autocast,
     check_precision,
+    check_resume,
     epoch_generator,
     load_checkpoint,
     prepare_out_dir,
+    run_settings,
     save_checkpoint,
     seed_everything,
     shard,
@@ -269,6 +271,8 @@ def train_classifier(options: ClassifierTrainingOptions) -> dict[str, Any]:
     from spectrostyle.data.nsynth import NSynthIndex
 
     started = time.perf_counter()
+    settings = run_settings(options)
+    check_resume(options.out, options.resume, settings)  # before any work: a resume must not change the run
     device = resolve_device(options.device)
     dist_ctx = Distributed.from_environment(device)
     config = SpectrogramConfig()
@@ -281,7 +285,7 @@ def train_classifier(options: ClassifierTrainingOptions) -> dict[str, Any]:
                                options.test_instruments_per_family, options.fit.seed, options.fold)
     extra_notes = extra_training_notes(options.extra_data, splits, options.families)
     if dist_ctx.is_main:  # only once the input is known to be good: a bad one leaves no empty run folder
-        prepare_out_dir(options.out, options.resume)
+        prepare_out_dir(options.out, options.resume, settings)
     dist_ctx.barrier()
     splits["train"] += extra_notes
     label_of = {family: i for i, family in enumerate(options.families)}

@@ -17,7 +17,7 @@ from spectrostyle.data.selection import NoteSelection, load_training_notes
 from spectrostyle.methods.losses import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, LossWeights, PerceptualLoss
 from spectrostyle.nets.transform_net import TransformNet, TransformNetConfig
 from spectrostyle.train.loop import LoopOptions, Sample, describe_options, finish_run, fit, model_record
-from spectrostyle.train.runtime import Distributed, seed_everything
+from spectrostyle.train.runtime import Distributed, check_resume, run_settings, seed_everything
 
 LOSS_ON = ("image", "heard")
 
@@ -35,7 +35,7 @@ class FastTrainingOptions:
     channels: tuple[int, ...] = (16, 32, 64)
     residual_blocks: int = 4
     content_weight: float = 1.0
-    style_weight: float = 3e3
+    style_weight: float = LossWeights.style
     energy_weight: float = 10.0
     frequency_weight: float = 10.0
     tv_weight: float = 0.0
@@ -136,6 +136,8 @@ def train_fast(options: FastTrainingOptions) -> dict[str, Any]:
     from spectrostyle.store import resolve_model, sha256_of
 
     started = time.perf_counter()
+    settings = run_settings(options)
+    check_resume(options.out, options.resume, settings)  # before any work: a resume must not change the run
     loop = options.loop
     device = resolve_device(options.device)
     dist_ctx = Distributed.from_environment(device)
@@ -167,7 +169,7 @@ def train_fast(options: FastTrainingOptions) -> dict[str, Any]:
     task = FastTask(model, PerceptualLoss(feature_net, options.loss_weights()), style_image, fingerprint,
                     heard=options.loss_on == "heard")
     summary = fit(task, notes, options.out, loop, config=config, method="fast", device=device,
-                  resume=options.resume, dist_ctx=dist_ctx)
+                  resume=options.resume, dist_ctx=dist_ctx, settings=settings)
     report = {"steps": summary.steps, "final_val_loss": summary.final_val_total,
               "seconds_per_step": summary.seconds_per_step, "seconds": time.perf_counter() - started,
               "notes": notes.description, "val_notes": notes.val_names, "options": describe_options(options)}

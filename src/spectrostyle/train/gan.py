@@ -18,7 +18,7 @@ from spectrostyle.core.vocabulary import DIRECTIONS
 from spectrostyle.data.selection import DomainSelection, load_domain_notes
 from spectrostyle.nets.base import SpectrogramModel
 from spectrostyle.train.loop import LoopOptions, Sample, describe_options, finish_run, fit
-from spectrostyle.train.runtime import Distributed, seed_everything
+from spectrostyle.train.runtime import Distributed, check_resume, run_settings, seed_everything
 
 
 def lsgan_loss(prediction: Tensor, real: bool) -> Tensor:
@@ -177,6 +177,8 @@ def train_gan(options: GanTrainingOptions, method: str, build: Callable[[Spectro
     under torchrun. Returns the report.
     """
     started = time.perf_counter()
+    settings = run_settings(options)
+    check_resume(options.out, options.resume, settings)  # before any work: a resume must not change the run
     loop = options.loop
     device = resolve_device(options.device)
     dist_ctx = Distributed.from_environment(device)
@@ -193,7 +195,7 @@ def train_gan(options: GanTrainingOptions, method: str, build: Callable[[Spectro
                    "steps": loop.steps, "learning_rate": [loop.learning_rate, loop.final_learning_rate],
                    "schedule": [loop.schedule, loop.decay_start, list(loop.betas)]}
     summary = fit(GanTask(model, fingerprint), notes, options.out, loop, config=config, method=method, device=device,
-                  resume=options.resume, dist_ctx=dist_ctx)
+                  resume=options.resume, dist_ctx=dist_ctx, settings=settings)
     report = {"steps": summary.steps, "final_val_loss": summary.final_val_total,
               "seconds_per_step": summary.seconds_per_step, "seconds": time.perf_counter() - started,
               "notes": notes.description, "held_out_pitches": notes.held_out, "val_notes": notes.val_names,

@@ -29,6 +29,7 @@ from spectrostyle.train.runtime import (
     prepare_out_dir,
     save_checkpoint,
     seed_everything,
+    settings_changes,
     shard,
 )
 
@@ -162,8 +163,11 @@ def write_samples(samples: Sequence[Sample], notes: TrainingNotes, config: Spect
 
 
 def fit(task: TrainingTask, notes: TrainingNotes, out_dir: Path, loop: LoopOptions, *, config: SpectrogramConfig,
-        method: str, device: torch.device, resume: bool = False, dist_ctx: Distributed | None = None) -> FitSummary:
-    """Train ``task.model`` on ``notes.train`` for ``loop.steps`` steps (see the module docstring).
+        method: str, device: torch.device, resume: bool = False, dist_ctx: Distributed | None = None,
+        settings: dict[str, Any] | None = None) -> FitSummary:
+    """Train ``task.model`` on ``notes.train`` for ``loop.steps`` steps (see the module docstring). ``settings``
+    (:func:`~spectrostyle.train.runtime.run_settings` of the trainer's options) are recorded in ``run.json``, and a
+    resume with others is refused.
 
     Writes to ``out_dir``: ``checkpoint.pt`` (resume state), ``metrics.csv`` (a row per checkpoint: train terms
     averaged since the last row and over ranks, validation terms on ``notes.val``) and ``metrics.png`` (its loss
@@ -171,7 +175,7 @@ def fit(task: TrainingTask, notes: TrainingNotes, out_dir: Path, loop: LoopOptio
     """
     dist_ctx = dist_ctx or Distributed()
     if dist_ctx.is_main:
-        prepare_out_dir(out_dir, resume)
+        prepare_out_dir(out_dir, resume, settings)
     dist_ctx.barrier()
     seed_everything(loop.seed)
     model = task.model.to(device, memory_format=torch.channels_last)  # faster convolutions on CPU
@@ -187,8 +191,10 @@ def fit(task: TrainingTask, notes: TrainingNotes, out_dir: Path, loop: LoopOptio
     state = load_checkpoint(out_dir) if resume else None
     if state is not None:
         if state.get("fingerprint") != fingerprint:
-            raise InputError(f"the run in '{out_dir}' was started with other settings (model, style, data or "
-                             "loss weights); resume it with the same options, or choose another --out")
+            changes = settings_changes(json.loads(state.get("fingerprint") or "{}"), json.loads(fingerprint))
+            raise InputError(f"the run in '{out_dir}' was started with other settings: {'; '.join(changes)}. A "
+                             "resume continues the run as it started: give its settings, or train anew in another "
+                             "--out")
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
         step = int(state["step"])

@@ -9,10 +9,11 @@ the shipped models are safetensors (see :mod:`spectrostyle.checkpoint`).
 from __future__ import annotations
 
 import csv
+import json
 import os
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from spectrostyle.core.audio import atomic_output
 from spectrostyle.core.errors import InputError
+from spectrostyle.core.outputs import atomic_output
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -146,17 +147,137 @@ def load_checkpoint(out_dir: Path) -> dict[str, Any] | None:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure means the file cannot be trusted
-        raise InputError(f"cannot resume from '{path}' ({type(exc).__name__}: {exc})") from None
+        first = (str(exc).strip().splitlines() or [""])[0].split(". ")[0][:120]
+        raise InputError(f"cannot resume from '{path}': not a checkpoint this program can read "
+                         f"({type(exc).__name__}: {first})") from None
 
 
-def prepare_out_dir(out_dir: Path, resume: bool) -> None:
-    """Create ``out_dir``; refuse to train over an earlier run unless resuming."""
+RUN_SETTINGS_NAME = "run.json"
+
+
+# settings a resume may change: they do not change the weights (where the run runs, how it reports)
+NEUTRAL_SETTINGS = frozenset({"out", "device", "resume", "progress", "quiet", "checkpoint_every", "samples"})
+
+
+_FLAG_NAMES = {"learning_rate": "lr", "final_learning_rate": "final-lr", "val_instruments_per_family":
+               "val-instruments", "test_instruments_per_family": "test-instruments"}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value.resolve())
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def run_settings(options: Any) -> dict[str, Any]:
+    """The settings of a run that shape its weights, flat (``loop.learning_rate``) and JSON-able (paths made
+    absolute): the fields of ``options`` (a nested dataclass) less :data:`NEUTRAL_SETTINGS`."""
+    flat: dict[str, Any] = {}
+
+    def visit(value: Any, prefix: str) -> None:
+        for item in fields(value):
+            if item.name in NEUTRAL_SETTINGS:
+                continue
+            inner = getattr(value, item.name)
+            if is_dataclass(inner) and not isinstance(inner, type):
+                visit(inner, f"{prefix}{item.name}.")
+            else:
+                flat[prefix + item.name] = _jsonable(inner)
+
+    visit(options, "")
+    return flat
+
+
+def setting_name(key: str) -> str:
+    """A run setting as the user gave it: ``loop.learning_rate`` -> ``--lr``, ``notes.families`` -> ``--families``;
+    a setting without a flag keeps its dotted name."""
+    parts = key.split(".")
+    while len(parts) > 1 and parts[0] in ("fit", "loop", "notes", "domains"):
+        parts = parts[1:]
+    if len(parts) > 1:
+        return key
+    return "--" + _FLAG_NAMES.get(parts[0], parts[0]).replace("_", "-")
+
+
+def settings_changes(recorded: dict[str, Any], settings: dict[str, Any]) -> list[str]:
+    """``NAME OLD -> NEW`` for each setting that differs between a run's recorded settings and ``settings``."""
+    def shown(value: Any) -> str:
+        text = json.dumps(value, default=str)
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    missing = object()
+    return [f"{setting_name(key)} {shown(recorded.get(key))} -> {shown(settings.get(key))}"
+            for key in sorted(set(recorded) | set(settings))
+            if recorded.get(key, missing) != settings.get(key, missing)]
+
+
+def read_run_settings(out_dir: Path) -> dict[str, Any] | None:
+    """The settings a run in ``out_dir`` was started with (its ``run.json``), or None (a run from before they were
+    recorded)."""
+    path = out_dir / RUN_SETTINGS_NAME
+    if not path.exists():
+        return None
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot resume: '{path}' is unreadable ({exc})") from None
+    if not isinstance(recorded, dict):
+        raise InputError(f"cannot resume: '{path}' is not a record of settings")
+    return recorded
+
+
+def check_run_folder(out_dir: Path) -> None:
+    """Refuse a run folder that cannot be made or written: under a file, or in an unwritable folder."""
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"output '{out_dir}' exists and is not a folder")
-    if (out_dir / CHECKPOINT_NAME).exists() and not resume:
-        raise InputError(f"'{out_dir}' already holds a training run; pass --resume to continue it or choose "
-                         "another --out")
+    existing = out_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"cannot make the run folder '{out_dir}': '{existing}' is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write the run folder '{out_dir}': '{existing}' is not writable")
+
+
+def check_resume(out_dir: Path, resume: bool, settings: dict[str, Any] | None = None) -> None:
+    """Refuse, before any work, a run that cannot start as asked: a folder that cannot be written; without
+    ``resume``, a folder that holds a run; with it, a folder without a checkpoint, or ``settings`` (see
+    :func:`run_settings`) other than those the run was started with, naming each."""
+    check_run_folder(out_dir)
+    if not resume:
+        if (out_dir / CHECKPOINT_NAME).exists():
+            raise InputError(f"'{out_dir}' already holds a training run; pass --resume to continue it or choose "
+                             "another --out")
+        return
+    if not out_dir.is_dir():
+        raise InputError(f"--resume: there is no run folder '{out_dir}' to resume; leave out --resume to start one")
+    if not (out_dir / CHECKPOINT_NAME).exists():
+        raise InputError(f"--resume: '{out_dir}' holds no checkpoint to resume; leave out --resume to start the "
+                         "run again")
+    recorded = read_run_settings(out_dir)
+    if settings is None or recorded is None:
+        return
+    changes = settings_changes(recorded, settings)
+    if changes:
+        raise InputError(f"the run in '{out_dir}' was started with other settings: {'; '.join(changes)}. A resume "
+                         f"continues the run as it started: give its settings ({out_dir / RUN_SETTINGS_NAME}), or "
+                         "train anew in another --out")
+
+
+def prepare_out_dir(out_dir: Path, resume: bool, settings: dict[str, Any] | None = None) -> None:
+    """Create ``out_dir`` after :func:`check_resume`; record ``settings`` in its ``run.json`` when the run starts
+    (or when an older run without one is resumed)."""
+    check_resume(out_dir, resume, settings)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if settings is not None and not (resume and (out_dir / RUN_SETTINGS_NAME).exists()):
+        with atomic_output(out_dir / RUN_SETTINGS_NAME) as tmp:
+            tmp.write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 class MetricsLog:

@@ -1,4 +1,4 @@
-"""Parsing helpers and exit codes shared by the commands."""
+"""Parsing helpers shared by the commands."""
 
 from __future__ import annotations
 
@@ -11,11 +11,6 @@ from typing import Any
 import click
 
 from spectrostyle.core.errors import InputError
-
-EXIT_INPUT_ERROR = 2
-
-
-EXIT_INTERRUPTED = 130
 
 
 def set_threads(threads: int | None) -> None:
@@ -41,6 +36,12 @@ def parse_int_list(text: str, what: str) -> tuple[int, ...]:
         return tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
         raise click.BadParameter(f"expected comma-separated integers, got '{text}'", param_hint=what) from None
+
+
+def overwrite_option() -> Callable:
+    """``--overwrite``: replace existing outputs (refused otherwise, before any work, as ``cp -n`` and ffmpeg do)."""
+    return click.option("--overwrite", is_flag=True,
+                        help="Replace output files that exist (refused otherwise); a replaced file keeps its mode.")
 
 
 def require_suffix(path: Path, suffix: str) -> None:
