@@ -89,3 +89,9 @@ def gan_dataset(root: Path) -> Path:
     return note_dataset(root, [(family, number, pitch, velocity) for family in ("flute", "keyboard")
                                for number in (0, 1) for pitch in (55, 58, 61, 64) for velocity in (50, 100)],
                         keyboard_decay=0.25)
+
+
+def stylise(method, images, styles=()):
+    """A method's result images ``(B, 1, F, T)`` for content images, as the pipeline calls it: the styles
+    prepared once, then one pass."""
+    return method.stylise_images(images, method.prepare_styles(list(styles)))[0]

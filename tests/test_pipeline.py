@@ -11,7 +11,8 @@ import soundfile as sf
 import torch
 
 from spectrostyle.core.errors import InputError
-from spectrostyle.methods.gatys import GatysMethod, blend_tiles, tile_starts
+from spectrostyle.methods.gatys import GatysMethod
+from spectrostyle.methods.network import blend_tiles, tile_starts
 from spectrostyle.methods.registry import make_options
 from spectrostyle.nets.audio_cnn import AudioCNN, AudioCNNConfig
 from spectrostyle.pipeline import save_result, transfer
@@ -118,7 +119,7 @@ def test_cli_interrupt_leaves_no_output(tmp_path, untrained_net, monkeypatch, ca
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(GatysMethod, "stylise", interrupted)
+    monkeypatch.setattr(GatysMethod, "stylise_images", interrupted)
     status = main(["transfer", str(content), "--style", str(style), "-o", str(tmp_path / "out.wav"),
                    "--png", str(tmp_path / "out.png"), "--feature-net", untrained_net, "--quiet"])
     assert status == 130

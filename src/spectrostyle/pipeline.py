@@ -1,10 +1,9 @@
-"""The one interface every transfer method plugs into, and the ``transfer`` function behind CLI and API.
+"""Transfer one sound or many: the ``transfer`` function behind the CLI, the web app and the Python API.
 
-A method is a class with a ``name``, a ``needs_style`` flag, an ``Options`` dataclass of its settings, and
-``stylise(content, styles, progress) -> (image, history)`` working on :class:`Spectrogram` images; feed-forward
-methods also have a batched ``stylise_batch(images, styles) -> images``. This module does what is common:
-loading, config checks, phase reconstruction, level matching, timing, and writing. :func:`transfer` makes one
-sound; :func:`transfer_batch` many equal-length notes at once.
+A method (:class:`~spectrostyle.methods.base.TransferMethod`) turns content images into result images; this
+module does what is common to all: loading sounds, spectrogram config checks, preparing the styles once,
+phase reconstruction, peak limiting, timing, and writing. :func:`transfer` makes one sound;
+:func:`transfer_batch` many equal-length notes at once.
 """
 
 from __future__ import annotations
@@ -23,8 +22,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from spectrostyle.core.audio import atomic_output, check_output_path, load_audio, save_audio
+from spectrostyle.core.audio import load_audio, write_wav
 from spectrostyle.core.errors import InputError
+from spectrostyle.core.outputs import atomic_output, check_outputs, staged_outputs
 from spectrostyle.core.spectrogram import (
     Spectrogram,
     SpectrogramConfig,
@@ -123,8 +123,9 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
     if runner.needs_style and not style_sources:
         raise InputError(f"method '{runner.name}' needs a style sound (--style)")
     style_specs = [_as_spectrogram(s, config, max_seconds, "style") for s in style_sources]
-    image, history = runner.stylise(content_spec, style_specs, progress=progress)
-    image = image.detach().cpu().clamp(0, 1)
+    prepared = runner.prepare_styles([to_batch(s, runner.device) for s in style_specs])
+    images, history = runner.stylise_images(to_batch(content_spec, runner.device), prepared, progress=progress)
+    image = images[0, 0].detach().cpu().clamp(0, 1)
     result_spec = Spectrogram(image=image, gain_db=content_spec.gain_db, num_samples=content_spec.num_samples,
                               config=config)
     if init == "content" and content_audio is None:
@@ -133,7 +134,7 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
     if init == "content":
         start = stft_phase(torch.as_tensor(np.asarray(content_audio, dtype=np.float32)), config,
                            num_frames=image.shape[-1])
-    audio = result_spec.to_audio(n_iter=n_iter, seed=getattr(runner.options, "seed", 0), init=start)
+    audio = result_spec.to_audio(n_iter=n_iter, seed=runner.options.seed, init=start)
     audio = limit_peak(audio)
     settings_record = dataclasses.asdict(runner.options)
     settings_record.update(phase_iterations=n_iter, phase_init=init)
@@ -151,7 +152,7 @@ def transfer_batch(contents: np.ndarray | Tensor, style: Source | Sequence[Sourc
 
     The steps of :func:`transfer` (one STFT gives each note's image, level and phase), with the style prepared
     once (:meth:`TransferMethod.prepare_styles`) and the notes taken ``chunk_size`` at a time through the whole
-    pipeline (:meth:`TransferMethod.stylise_batch`, Griffin-Lim) on ``workers`` threads of one torch thread each
+    pipeline (:meth:`TransferMethod.stylise_images`, Griffin-Lim) on ``workers`` threads of one torch thread each
     (default: as many as torch's threads, on CPU). On CPU this beats one big batch: a note's tensors stay in
     cache, and notes side by side use the cores better than one note's small operations split among them.
     """
@@ -166,17 +167,17 @@ def transfer_batch(contents: np.ndarray | Tensor, style: Source | Sequence[Sourc
     style_sources = _style_sources(style)
     if runner.needs_style and not style_sources:
         raise InputError(f"method '{runner.name}' needs a style sound")
-    device = getattr(runner, "device", torch.device("cpu"))
+    device = runner.device
     style_images = [to_batch(_as_spectrogram(s, config, max_seconds, "style"), device) for s in style_sources]
     prepared = runner.prepare_styles(style_images)
-    seed = getattr(runner.options, "seed", 0)
+    seed = runner.options.seed
 
     def chunk(first: int) -> np.ndarray:
         part = audio[first:first + chunk_size]  # (b, samples)
         with torch.no_grad():
             spectra = stft(part, config)[:, : config.n_freq]  # (b, F, T) complex, Nyquist dropped
             images, gains = magnitude_to_image(spectra.abs(), config)
-            results = runner.stylise_batch(images.unsqueeze(1).to(device), prepared).detach().cpu().clamp(0, 1)
+            results = runner.stylise_images(images.unsqueeze(1).to(device), prepared)[0].detach().cpu().clamp(0, 1)
             magnitudes = image_to_magnitude(results[:, 0], config, gains)
             start = torch.angle(spectra) if init == "content" else "random"
             out = griffin_lim(magnitudes, config, n_iter=n_iter, init=start, seed=seed + first,
@@ -210,27 +211,28 @@ def limit_peak(audio: np.ndarray, peak: float = OUTPUT_PEAK) -> np.ndarray:
 
 
 def save_result(result: TransferResult, out_wav: str | os.PathLike, *, png: str | os.PathLike | None = None,
-                report_json: str | os.PathLike | None = None, inputs: Sequence[str | os.PathLike] = ()) -> None:
+                report_json: str | os.PathLike | None = None, inputs: Sequence[str | os.PathLike] = (),
+                overwrite: bool = True) -> None:
     """Write the WAV, optionally a PNG of content | style | result spectrograms and a JSON of settings and
-    loss curves. Every output path is checked before anything is written; each file is written atomically."""
-    outputs = [Path(p) for p in (out_wav, png, report_json) if p is not None]
-    if len({p.resolve() for p in outputs}) != len(outputs):
-        raise InputError("the WAV, PNG and JSON outputs must be different files")
-    for path in outputs:
-        check_output_path(path, inputs)
-    save_audio(out_wav, result.audio, sample_rate=result.spectrogram.config.sample_rate, inputs=inputs)
-    if png is not None:
-        comparison_png(result, Path(png))
-    if report_json is not None:
-        record = {"method": result.method, "settings": result.settings, "seconds": result.seconds,
-                  "spectrogram": result.spectrogram.metadata(), "history": result.history,
-                  "inputs": [str(p) for p in inputs]}
-        with atomic_output(Path(report_json)) as tmp:
-            tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    loss curves. Every output path is checked before anything is written (an existing file is refused unless
+    ``overwrite``); all of them are written to temporary files and renamed together at the end, so an interrupted
+    save leaves none of them changed."""
+    outputs = check_outputs([out_wav, png, report_json], inputs, overwrite=overwrite)
+    with staged_outputs(*outputs) as temporaries:
+        write_wav(temporaries[0], result.audio, sample_rate=result.spectrogram.config.sample_rate)
+        rest = iter(temporaries[1:])
+        if png is not None:
+            comparison_png(result, next(rest), atomic=False)
+        if report_json is not None:
+            record = {"method": result.method, "settings": result.settings, "seconds": result.seconds,
+                      "spectrogram": result.spectrogram.metadata(), "history": result.history,
+                      "inputs": [str(p) for p in inputs]}
+            next(rest).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
-def comparison_png(result: TransferResult, path: Path) -> Path:
-    """Content, style(s) and result spectrograms side by side (low frequencies at the bottom)."""
+def comparison_png(result: TransferResult, path: Path, *, atomic: bool = True) -> Path:
+    """Content, style(s) and result spectrograms side by side (low frequencies at the bottom); ``atomic=False``
+    writes straight to ``path`` (a temporary file of :class:`~spectrostyle.core.outputs.staged_outputs`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -248,7 +250,12 @@ def comparison_png(result: TransferResult, path: Path) -> Path:
         axis.set_xlabel("time (s)")
     axes[0][0].set_ylabel("frequency (kHz)")
     figure.tight_layout()
-    with atomic_output(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=100)
-    plt.close(figure)
+    try:
+        if atomic:
+            with atomic_output(path) as tmp:
+                figure.savefig(tmp, format="png", dpi=100)
+        else:
+            figure.savefig(path, format="png", dpi=100)
+    finally:
+        plt.close(figure)
     return path

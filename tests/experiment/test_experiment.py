@@ -7,7 +7,6 @@ import contextlib
 import io
 import json
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -141,19 +140,17 @@ def test_spread_and_held_out_pitches_are_disjoint():
     assert len(split["test"]) == 4 and split == held_out_pitches(range(60, 73), ExperimentConfig())
 
 
-@dataclass
-class _IdentityOptions:
-    seed: int = 0
-
-
 class IdentityMethod(TransferMethod):
-    """A registered method the experiment has no recipe for: it gets content and style as they are."""
+    """A registered method with only the base class's declarations: content and style as they are."""
 
     name = "identity"
-    Options = _IdentityOptions
+    title = "identity: the content as it is"
+    short = "identity"
+    description = "Returns the content image."
+    needs_style = True
 
-    def stylise(self, content, styles, *, progress=False):
-        return content.image, {}
+    def stylise_images(self, images, styles, *, progress=False):
+        return images, {}
 
 
 def test_a_registered_method_without_recipe_runs_with_its_defaults(monkeypatch):
@@ -162,7 +159,7 @@ def test_a_registered_method_without_recipe_runs_with_its_defaults(monkeypatch):
     monkeypatch.setitem(transfer.METHODS, "identity", f"{__name__}:IdentityMethod")
     config = ExperimentConfig(methods=("identity",))
     prepared = prepare_method("identity", "flute", "keyboard", "b2a", config)
-    assert isinstance(prepared, Prepared) and prepared.uses_style and prepared.settings == {"seed": 0}
+    assert isinstance(prepared, Prepared) and prepared.uses_style and prepared.settings == {"seed": 0, "device": "cpu"}
     assert isinstance(prepare_method(CONTROL, "flute", "keyboard", "b2a", config), Unavailable)  # copies of A only
 
 

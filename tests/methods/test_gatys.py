@@ -1,5 +1,5 @@
 """Quality of the Slow method with its defaults and the shipped feature network, on rendered notes whose
-content and style are five semitones apart."""
+content and style are five semitones apart (marked ``acceptance``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from spectrostyle.core.audio import load_audio
 from spectrostyle.core.metrics import pitch_error_to_note_cents
 from spectrostyle.data.examples import example_path
 from spectrostyle.pipeline import transfer
+
+pytestmark = pytest.mark.acceptance
 
 PAIRS = [(("keyboard", 60), ("flute", 65)), (("flute", 60), ("keyboard", 65))]
 

@@ -1,20 +1,16 @@
-"""Classifier training end to end on a tiny rendered dataset: resume, seeds, DDP with 2 CPU processes."""
+"""Classifier training end to end on a tiny rendered dataset: its files, seeds, bf16, augmentation, extra data,
+folds and the command line. Resume and DDP: ``test_shared.py``."""
 
 from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
 from spectrostyle.core.errors import InputError
 from spectrostyle.core.metrics import confusion_matrix
-from spectrostyle.data.render import render_dataset
 from spectrostyle.data.selection import extra_training_notes, split_instruments
 from spectrostyle.eval.classify import classify
 from spectrostyle.train.classifier import (
@@ -25,21 +21,8 @@ from spectrostyle.train.classifier import (
     train_classifier,
 )
 from spectrostyle.ui.cli.main import main
-
-FAMILIES = ("flute", "keyboard")
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("tiny")
-    render_dataset(root, families=list(FAMILIES), pitches=(76, 80), pitch_step=4, velocities=(100,),
-                   programs_per_family=3, progress=False)
-    return root
-
-
-def _options(data: Path, out: Path, epochs: int = 1, **fit) -> ClassifierTrainingOptions:
-    return ClassifierTrainingOptions(data=data, out=out, families=FAMILIES, width=0.0625,
-                                     fit=FitOptions(epochs=epochs, batch_size=4, progress=False, **fit))
+from tests.train.conftest import FAMILIES
+from tests.train.conftest import classifier_options as _options
 
 
 def test_train_writes_model_metrics_and_report(tiny_data, tmp_path):
@@ -82,43 +65,6 @@ def test_bf16_training_is_seeded_differs_from_fp32_and_keeps_float32_weights(tin
     assert {tensor.dtype for tensor in weights.values() if tensor.is_floating_point()} == {torch.float32}
     with pytest.raises(InputError, match="precision must be one of fp32, bf16"):
         FitOptions(precision="fp16")
-
-
-def test_resume_after_a_kill_matches_the_uninterrupted_run(tiny_data, tmp_path, monkeypatch):
-    whole = train_classifier(_options(tiny_data, tmp_path / "whole", epochs=2))
-    from spectrostyle.train import classifier as module
-
-    real_save = module.save_checkpoint
-
-    def save_then_die(out_dir, state):
-        real_save(out_dir, state)
-        raise KeyboardInterrupt  # killed right after the first epoch's checkpoint
-
-    monkeypatch.setattr(module, "save_checkpoint", save_then_die)
-    with pytest.raises(KeyboardInterrupt):
-        train_classifier(_options(tiny_data, tmp_path / "split", epochs=2))
-    monkeypatch.setattr(module, "save_checkpoint", real_save)
-    options = _options(tiny_data, tmp_path / "split", epochs=2)
-    options.resume = True
-    resumed = train_classifier(options)
-    assert resumed["parameter_sha256"] == whole["parameter_sha256"]
-    with open(tmp_path / "split" / "metrics.csv") as handle:
-        assert [int(r["epoch"]) for r in csv.DictReader(handle)] == [0, 1]
-
-
-def test_ddp_two_cpu_processes_agree(tiny_data, tmp_path):
-    out = tmp_path / "ddp"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1"}
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
-               "-m", "spectrostyle", "train", "classifier", "--data", str(tiny_data), "--out", str(out),
-               "--families", ",".join(FAMILIES), "--width", "0.0625", "--epochs", "1", "--batch-size", "2",
-               "--quiet"]
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    ranks = [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
-    assert ranks[0]["parameter_sha256"] == ranks[1]["parameter_sha256"]
-    assert ranks[0]["best_val_accuracy"] == ranks[1]["best_val_accuracy"]
-    assert json.loads((out / "report.json").read_text())["world_size"] == 2
 
 
 def test_classify_and_cli(tiny_data, tmp_path, capsys):
@@ -186,7 +132,7 @@ def test_extra_data_adds_training_instruments_only(tiny_data, tmp_path):
     assert not set(report["instruments"]["test"]) & train_instruments
 
 
-def test_folds_test_every_instrument_once_and_fold_zero_is_the_old_split(capsys, tiny_data, tmp_path):
+def test_folds_test_every_instrument_once_and_fold_zero_is_the_default_split(capsys, tiny_data, tmp_path):
     from types import SimpleNamespace
 
     examples = [SimpleNamespace(instrument_str=f"{family}_acoustic_{i:03d}", instrument_family_str=family, pitch=p)

@@ -70,7 +70,9 @@ def test_existing_output_is_replaced_atomically_and_input_kept(tmp_path, note_wa
     before = note_wav.read_bytes()
     png = tmp_path / "n.png"
     png.write_bytes(b"old")
-    assert main(["spectrogram", str(note_wav), "-o", str(png)]) == 0
+    assert main(["spectrogram", str(note_wav), "-o", str(png)]) == 2  # refused without --overwrite
+    assert png.read_bytes() == b"old"
+    assert main(["spectrogram", str(note_wav), "-o", str(png), "--overwrite"]) == 0
     assert png.read_bytes()[:4] == b"\x89PNG" and note_wav.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["n.png", "note.wav"]
 
@@ -94,10 +96,10 @@ def test_demo_writes_the_page(tmp_path):
     completed = run_cli("demo", "-o", str(tmp_path / "out"))
     assert completed.returncode == 0, completed.stderr[-2000:]
     page = (tmp_path / "out" / "index.html").read_text()
-    from spectrostyle.ui.demo import DEMO_METHODS
+    from spectrostyle.methods.registry import METHODS, shipped_settings
 
-    results = sum(m.settings(a, b) is not None for m in DEMO_METHODS for a, b in (("flute", "keyboard"),
-                                                                                  ("keyboard", "flute")))
+    results = sum(shipped_settings(m, a, b) is not None for m in METHODS for a, b in (("flute", "keyboard"),
+                                                                                     ("keyboard", "flute")))
     assert results >= 2  # Slow at least, both directions
     assert page.count("<audio") == 4 + results and "Slow: Gatys" in page
     for name in ("flute_60.png", "flute_60_rebuilt.wav", "gatys_flute_as_keyboard.wav",
@@ -108,12 +110,11 @@ def test_demo_writes_the_page(tmp_path):
 @requires_shipped("pix2pix_generator", "flute-keyboard")
 @requires_shipped("cyclegan_generator", "flute-keyboard")
 def test_demo_uses_pix2pix_one_way_and_cyclegan_both_ways():
-    from spectrostyle.ui.demo import DEMO_METHODS
+    from spectrostyle.methods.registry import shipped_settings
 
-    methods = {m.method: m for m in DEMO_METHODS}
-    assert methods["pix2pix"].settings("flute", "keyboard") == {"model": "flute-keyboard", "direction": "a2b"}
-    assert methods["pix2pix"].settings("keyboard", "flute") is None
-    assert methods["cyclegan"].settings("keyboard", "flute") == {"model": "flute-keyboard", "direction": "b2a"}
+    assert shipped_settings("pix2pix", "flute", "keyboard") == {"model": "flute-keyboard", "direction": "a2b"}
+    assert shipped_settings("pix2pix", "keyboard", "flute") is None
+    assert shipped_settings("cyclegan", "keyboard", "flute") == {"model": "flute-keyboard", "direction": "b2a"}
 
 
 def test_models_lists_the_shipped_classifier(capsys):

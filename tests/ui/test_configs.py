@@ -65,7 +65,7 @@ def test_config_is_accepted_and_gives_its_values(config, table):
         assert ctx.get_parameter_source(name) == ParameterSource.DEFAULT_MAP
 
 
-# a few of the values the recipes passed on their command lines before the configs
+# a few of the values each shipped model was trained with: what its config must hold
 RECIPE_VALUES = {
     ("audio_cnn-default", "dataset"): {"pitches": "36-96", "pitch_step": 3, "velocities": "50,127", "quiet": True},
     ("audio_cnn-default", "train"): {"epochs": 14, "patience": 14, "batch_size": 8, "lr": 1e-3, "fold": 0,

@@ -46,42 +46,25 @@ class Recipe:
     model_kinds: tuple[str, ...] = ()
 
 
-def _translation(one_way: bool) -> Callable[[str, str], list[dict[str, Any]]]:
-    """CycleGAN/pix2pix: a model ``X-Y`` translates X to Y (``a2b``) and, CycleGAN only, Y to X (``b2a``)."""
-    def candidates(content: str, style: str) -> list[dict[str, Any]]:
-        found = [{"model": f"{content}-{style}", "direction": "a2b"}]
-        if not one_way:
-            found.append({"model": f"{style}-{content}", "direction": "b2a"})
-        return found
-
-    return candidates
-
-
-RECIPES: dict[str, Recipe] = {
-    CONTROL: Recipe("control: exact copies of source A's notes", lambda content, style: [{}], directions=("a2b",)),
-    "gatys": Recipe("Slow (Gatys): optimise the image", lambda content, style: [{}], model_kinds=("audio_cnn",)),
-    # a Fast model carries its style: the shipped ones are named after the style's family
-    "fast": Recipe("Fast (Johnson): one pass of a network trained for the style",
-                   lambda content, style: [{"model": style}], model_kinds=("fast_transformer", "audio_cnn")),
-    "adain": Recipe("AdaIN: the content's features take the style's statistics", lambda content, style: [{}],
-                    model_kinds=("adain_decoder", "audio_cnn")),
-    "cyclegan": Recipe("CycleGAN: instrument-to-instrument translation, both ways", _translation(one_way=False),
-                       model_kinds=("cyclegan_generator",)),
-    "pix2pix": Recipe("pix2pix: paired translation, one way", _translation(one_way=True),
-                      model_kinds=("pix2pix_generator",)),
-}
+CONTROL_RECIPE = Recipe("control: exact copies of source A's notes", lambda content, style: [{}], directions=("a2b",))
 
 
 def known_methods() -> list[str]:
-    """Every method name the experiment accepts: the recipes and any other registered transfer method."""
+    """Every method name the experiment accepts: the control group and every registered transfer method."""
     from spectrostyle.methods.registry import METHODS
 
-    return list(dict.fromkeys([*RECIPES, *METHODS]))
+    return [CONTROL, *METHODS]
 
 
 def _recipe(method: str) -> Recipe:
-    # a registered method without a recipe: content and style as they are, its own default settings
-    return RECIPES.get(method, Recipe(method, lambda content, style: [{}]))
+    """How the experiment runs ``method``: from the method's own declarations (its title, the settings it
+    tries for each pair of families, its directions and the model kinds it reads)."""
+    if method == CONTROL:
+        return CONTROL_RECIPE
+    from spectrostyle.methods.registry import method_class
+
+    cls = method_class(method)
+    return Recipe(cls.title, cls.settings_for, directions=cls.directions, model_kinds=cls.model_kinds)
 
 
 @dataclass

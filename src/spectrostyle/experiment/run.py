@@ -5,14 +5,14 @@ own) and distinguishable from both source instruments? Plus the measurements the
 [--seed N]`` (and :func:`run_experiment` from Python) runs, for a pair of sources A and B (NSynth families such as
 ``flute``/``keyboard``, or instrument names) and a set of methods:
 
-1. **Generation.** Notes of A and B are paired at the same pitch (and the nearest velocity). Each method makes
-   new sounds from the pairs: content A in the style of B (``a2b``) and, where the method allows, content B in
-   the style of A (``b2a``). How each method does ``a2b`` and ``b2a`` is the one table :data:`RECIPES`. Sounds
-   are written to ``REPORT_DIR/sounds/<method>/<direction>/`` with a JSON record each; a re-run reuses every
-   sound whose record matches (same notes, settings, seed and shipped weights). Requested methods that cannot
-   run here (no shipped model, not part of this installation) are skipped with a warning and a note in the
-   report; an unknown method name is an error. A control group ``copy`` (exact copies of every paired note of A)
-   is added unless ``control`` is false: it is what "not distinguishable from A" looks like.
+1. **Generation.** Notes of A and B are paired at the same pitch (and the nearest velocity). Each method makes new
+   sounds from the pairs: content A in the style of B (``a2b``) and, where the method allows, content B in the style
+   of A (``b2a``); how, each method declares (``settings_for``, ``directions``). Sounds are written to
+   ``REPORT_DIR/sounds/<method>/<direction>/`` with a JSON record each; a re-run reuses every sound whose record
+   matches (same notes, settings, seed and shipped weights). Requested methods that cannot run here (no shipped
+   model, not part of this installation) are skipped with a warning and a note in the report; an unknown method name
+   is an error. A control group ``copy`` (exact copies of every paired note of A) is added unless ``control`` is
+   false: it is what "not distinguishable from A" looks like.
 2. **Classification test, as in the paper.** For each method M a fresh classifier of the audio CNN's
    architecture (VGG-19 structure, small width) is trained on {A, B, M}, with whole pitches held out for
    validation and test (the same pitches for every classifier). Reported: accuracy with a 95% bootstrap

@@ -23,10 +23,9 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from spectrostyle.core.device import resolve_device
 from spectrostyle.core.errors import InputError
-from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig
-from spectrostyle.methods.base import TransferMethod
+from spectrostyle.core.spectrogram import SpectrogramConfig
+from spectrostyle.methods.base import CommonOptions, TransferMethod, setting
 from spectrostyle.methods.network import FEEDFORWARD_PHASE_ITERATIONS, check_tiling, run_tiled
 from spectrostyle.nets.adain import STATS_EPS, AdainDecoder, adain, encoder_blocks
 from spectrostyle.nets.audio_cnn import AudioCNN
@@ -157,32 +156,38 @@ class AdainMethod(TransferMethod):
     """Arbitrary style transfer in one pass: any style sound(s), a strength ``alpha``."""
 
     name = "adain"
+    title = "AdaIN: arbitrary style in one pass"
+    short = "AdaIN"
+    description = ("The content's audio-CNN features take the style's channel means and deviations (adaptive "
+                   "instance normalisation); a trained decoder turns them back into a spectrogram. Any style sound, "
+                   "no training. Alpha blends from the content (0) to the full style (1).")
     needs_style = True
+    model_kinds = ("adain_decoder", "audio_cnn")
+    model_choice = "adain_decoder"
+    page_order = 0  # the first on the web app: any style, in one pass
     phase_init = "content"
     phase_iterations = FEEDFORWARD_PHASE_ITERATIONS
 
     @dataclass
-    class Options:
-        alpha: float = 1.0  # 0: the content decoded as it is; 1: full style
-        style_mix: tuple[float, ...] | None = None  # weights of several style sounds (normalised; default equal)
-        model: str = "default"  # shipped adain_decoder name or a model path
-        encoder: str | None = None  # default: the audio CNN the decoder was trained with
-        tile_frames: int = 256
-        tile_overlap: int = 32
-        batch_size: int = 1  # tiles per network pass (one runs fastest per tile on CPU)
-        seed: int = 0
-        device: str = "cpu"
+    class Options(CommonOptions):
+        alpha: float = setting(1.0, help="Style strength: 0 = the content, 1 = full style.", low=0.0, high=1.0,
+                               control="slider", step=0.05)
+        style_mix: tuple[float, ...] | None = setting(None, help="Comma-separated weights of the --style sounds "
+                                                      "(normalised; default equal).")
+        model: str = setting("default", help="Shipped adain_decoder name or a model path.")
+        encoder: str | None = setting(None, help="Audio CNN of the decoder (default: the one it was trained with).")
+        tile_frames: int = setting(256, help="Frames per network pass over long content (the training length: "
+                                   "4 s).", low=1)
+        tile_overlap: int = setting(32, help="Frames where tiles overlap.", low=0)
+        # tiles per network pass (one runs fastest per tile on CPU)
+        batch_size: int = setting(1, help="Tiles per network pass.", low=1)
 
         def __post_init__(self) -> None:
-            if not 0.0 <= self.alpha <= 1.0:
-                raise InputError(f"alpha must be in [0, 1], got {self.alpha}")
+            super().__post_init__()
             check_tiling(self.tile_frames, self.tile_overlap)
-            if self.batch_size < 1:
-                raise InputError(f"batch_size must be >= 1, got {self.batch_size}")
 
     def __init__(self, options: Options | None = None):
         super().__init__(options)
-        self.device = resolve_device(self.options.device)
         self._models: tuple[AudioCNN, AdainDecoder] | None = None
 
     @property
@@ -199,16 +204,6 @@ class AdainMethod(TransferMethod):
     def spectrogram_config(self) -> SpectrogramConfig:
         return self.models[1].spectrogram
 
-    def stylise(self, content: Spectrogram, styles: Sequence[Spectrogram], *, progress: bool = False
-                ) -> tuple[Tensor, dict[str, list[float]]]:
-        config = self.spectrogram_config
-        config.require_same(content.config, "content")
-        for style in styles:
-            config.require_same(style.config, "style")
-        image = self.stylise_batch(content.image.to(self.device, torch.float32)[None, None],
-                                   [s.image.to(self.device, torch.float32)[None, None] for s in styles])
-        return image[0, 0].cpu(), {}
-
     def prepare_styles(self, styles: Sequence[Tensor]) -> StyleStatistics:
         """The mixed ``relu4_1`` statistics of style images ``(1, 1, F, T')`` (see :func:`style_statistics`)."""
         if not len(styles):
@@ -222,15 +217,15 @@ class AdainMethod(TransferMethod):
                                          tile_frames=self.options.tile_frames)[ENCODER_LAYER]
         return StyleStatistics(mean, std)
 
-    def stylise_batch(self, images: Tensor, styles: Sequence[Tensor] | StyleStatistics = ()) -> Tensor:
-        """``(B, 1, F, T)`` content images -> ``(B, 1, F, T)`` results, with style images each ``(1, 1, F, T')`` or
-        their :meth:`prepare_styles` (statistics computed once for the batch; content in tiles, see
-        :func:`run_tiled`)."""
+    def stylise_images(self, images: Tensor, styles: StyleStatistics, *, progress: bool = False
+                       ) -> tuple[Tensor, dict[str, list[float]]]:
+        """``(B, 1, F, T)`` content images -> ``(B, 1, F, T)`` results, with the styles' statistics from
+        :meth:`prepare_styles` (content in tiles, see :func:`run_tiled`)."""
         o = self.options
-        stats = styles if isinstance(styles, StyleStatistics) else self.prepare_styles(styles)
+        stats = styles
         encoder, decoder = self.models
         encoder.check_input(images)
         with torch.inference_mode():
             return run_tiled(lambda x: stylise_images(encoder, decoder, x, stats.mean, stats.std, o.alpha),
                              images.to(self.device, torch.float32), tile_frames=o.tile_frames,
-                             tile_overlap=o.tile_overlap, batch_size=o.batch_size)
+                             tile_overlap=o.tile_overlap, batch_size=o.batch_size), {}

@@ -1,7 +1,17 @@
-"""The interface every transfer method implements."""
+"""The interface every transfer method implements.
+
+A method is a subclass of :class:`TransferMethod` that declares what it is (``name``, ``title``, ``description``,
+whether it takes a style, the model kinds it loads, its phase plan) and an ``Options`` dataclass of its settings,
+each field made with :func:`setting` so that its help text, range and web-app control travel with it: the CLI's
+``transfer`` flags, the web app's controls, the demo page and the experiment are generated from these
+declarations (:mod:`spectrostyle.methods.registry` lists the methods). Calls run one way: the pipeline calls
+:meth:`TransferMethod.prepare_styles` once, then :meth:`TransferMethod.stylise_images` on batches of images.
+"""
 
 from __future__ import annotations
 
+import abc
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -9,53 +19,106 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
-from spectrostyle.core.spectrogram import (
-    DEFAULT_ITERATIONS,
-    Spectrogram,
-    SpectrogramConfig,
-)
+from spectrostyle.core.device import resolve_device
+from spectrostyle.core.spectrogram import DEFAULT_ITERATIONS, Spectrogram, SpectrogramConfig
+from spectrostyle.core.vocabulary import DIRECTIONS
 
 PHASE_INITS = ("content", "random")
+CONTROLS = ("slider", "number", "model", "direction")  # how the web app shows a setting
 
 
-class TransferMethod:
-    """Base class of transfer methods (see module docstring)."""
+def setting(default: Any = dataclasses.MISSING, *, help: str, low: float | None = None,  # noqa: A002
+            high: float | None = None, choices: Sequence[str] | None = None, control: str | None = None,
+            flag: str | None = None, step: float | None = None, default_factory: Any = dataclasses.MISSING) -> Any:
+    """A field of a method's ``Options`` with what the user interfaces need to know of it.
 
-    name: ClassVar[str] = ""
-    needs_style: ClassVar[bool] = True
+    ``help``: one line for ``--help`` and the page; ``low``/``high``: the allowed range (inclusive);
+    ``choices``: the allowed values; ``control``: how the web app offers it (one of :data:`CONTROLS`, or None:
+    not on the page); ``flag``: the CLI flag when it is not ``--field-name``; ``step``: the web app slider's step.
+    """
+    if control is not None and control not in CONTROLS:
+        raise ValueError(f"control must be one of {CONTROLS}, got {control!r}")
+    metadata = {"help": help, "low": low, "high": high, "choices": tuple(choices) if choices else None,
+                "control": control, "flag": flag, "step": step}
+    if default_factory is not dataclasses.MISSING:
+        return dataclasses.field(default_factory=default_factory, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def check_settings(options: Any) -> None:
+    """Refuse values outside a setting's declared range or choices (:class:`InputError`, naming the setting)."""
+    from spectrostyle.core.errors import InputError
+
+    for field in dataclasses.fields(options):
+        value = getattr(options, field.name)
+        meta = field.metadata
+        if value is None or not meta:
+            continue
+        if meta.get("choices") and value not in meta["choices"]:
+            raise InputError(f"{field.name} must be one of {', '.join(meta['choices'])}, got '{value}'")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            low, high = meta.get("low"), meta.get("high")
+            if (low is not None and value < low) or (high is not None and value > high):
+                allowed = f"in {low:g}..{high:g}" if low is not None and high is not None else \
+                    f">= {low:g}" if low is not None else f"<= {high:g}"
+                raise InputError(f"{field.name} must be {allowed}, got {value:g}")
+
+
+@dataclass
+class CommonOptions:
+    """Settings every method has."""
+
+    seed: int = setting(0, help="Random seed (phase reconstruction, noise starts).")
+    device: str = setting("cpu", help="cpu, cuda, cuda:N or auto.")
+
+    def __post_init__(self) -> None:
+        check_settings(self)
+
+
+class TransferMethod(abc.ABC):
+    """A way of making a new spectrogram image from a content image and style images.
+
+    Subclasses declare the class attributes below and implement :meth:`stylise_images`; those that work out
+    something of the styles once (AdaIN's feature statistics) override :meth:`prepare_styles`.
+    """
+
+    name: ClassVar[str]  # the registry's name, ``--method NAME``
+    title: ClassVar[str]  # one line for pages and listings
+    short: ClassVar[str]  # the method in captions
+    description: ClassVar[str]  # a paragraph for the demo page and the web app
+    needs_style: ClassVar[bool]  # whether it takes style sounds (False: its model is the style)
+    model_kinds: ClassVar[tuple[str, ...]] = ()  # kinds of model files it loads (their checksums key caches)
+    model_choice: ClassVar[str | None] = None  # the kind whose shipped models the ``model`` setting names
+    requires: ClassVar[tuple[tuple[str, str], ...]] = ()  # (kind, name) of shipped models it cannot run without
+    directions: ClassVar[tuple[str, ...]] = DIRECTIONS  # the experiment's directions it can make (a2b, b2a)
+    page_order: ClassVar[int] = 100  # position on the web app's list: fastest first
     # Phase reconstruction of the result: Griffin-Lim from random phase ("random"), or warm-started from the
     # content's own STFT phase ("content"; for methods whose output keeps the content's time structure, where
     # a few iterations then reach what 64 from random phase do), and its default number of iterations.
     phase_init: ClassVar[str] = "random"
     phase_iterations: ClassVar[int] = DEFAULT_ITERATIONS
-
-    @dataclass
-    class Options:
-        seed: int = 0
-        device: str = "cpu"
+    Options: ClassVar[type] = CommonOptions
 
     def __init__(self, options: Any = None):
         self.options = options if options is not None else self.Options()
+        self.device = resolve_device(self.options.device)
 
-    def stylise(self, content: Spectrogram, styles: Sequence[Spectrogram], *, progress: bool = False
-                ) -> tuple[Tensor, dict[str, list[float]]]:
-        """The result image ``(F, T)`` in [0, 1] (T of the content) and loss curves by name."""
-        raise NotImplementedError
+    @classmethod
+    def settings_for(cls, content_family: str, style_family: str) -> list[dict[str, Any]]:
+        """Settings to try, in order, to make content of one family sound like another (the demo page and the
+        experiment use the first whose models load). Default: the method's own defaults."""
+        return [{}]
 
     def prepare_styles(self, styles: Sequence[Tensor]) -> Any:
-        """What :meth:`stylise_batch` needs of the style images ``(1, 1, F, T')``, worked out once for many calls
-        (AdaIN: their feature statistics) and passed to it as its ``styles``. Default: the images themselves."""
-        return styles
+        """What :meth:`stylise_images` needs of the style images (each ``(1, 1, F, T')``), worked out once for
+        many calls. Default: the images themselves."""
+        return list(styles)
 
-    def stylise_batch(self, images: Tensor, styles: Any = ()) -> Tensor:
-        """Result images ``(B, 1, F, T)`` in [0, 1] for content images ``(B, 1, F, T)``, every one with the same
-        styles: style images (each ``(1, 1, F, T')``) or what :meth:`prepare_styles` made of them. This default
-        runs :meth:`stylise` on each image; feed-forward methods override it with one batched pass."""
-        config = self.spectrogram_config
-        style_specs = [Spectrogram(s[0, 0].cpu(), 0.0, config.padded_samples(s.shape[-1]), config) for s in styles]
-        results = [self.stylise(Spectrogram(image[0].cpu(), 0.0, config.padded_samples(image.shape[-1]), config),
-                                style_specs)[0] for image in images]
-        return torch.stack(results).unsqueeze(1)
+    @abc.abstractmethod
+    def stylise_images(self, images: Tensor, styles: Any, *, progress: bool = False
+                       ) -> tuple[Tensor, dict[str, list[float]]]:
+        """Result images ``(B, 1, F, T)`` in [0, 1] for content images ``(B, 1, F, T)``, all with the same
+        ``styles`` (what :meth:`prepare_styles` made), and loss curves by name (empty for one-pass methods)."""
 
     @property
     def spectrogram_config(self) -> SpectrogramConfig:

@@ -10,4 +10,9 @@ class CycleGANMethod(TranslationMethod):
     """Translation by one of a CycleGAN's generators: ``direction`` ``a2b`` or ``b2a``."""
 
     name = "cyclegan"
-    model_kind = CycleGANGenerators.kind
+    title = "CycleGAN: instrument-to-instrument translation, both ways"
+    short = "CycleGAN"
+    description = ("Generators trained without paired notes to turn one instrument's spectrograms into the "
+                   "other's, either way. The model is the style: the style sound is not used.")
+    model_kinds = (CycleGANGenerators.kind,)
+    model_choice = CycleGANGenerators.kind

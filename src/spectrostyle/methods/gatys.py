@@ -15,10 +15,9 @@ import torch
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from spectrostyle.core.device import resolve_device
 from spectrostyle.core.errors import InputError
-from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig
-from spectrostyle.methods.base import TransferMethod, to_batch
+from spectrostyle.core.spectrogram import SpectrogramConfig
+from spectrostyle.methods.base import CommonOptions, TransferMethod, setting
 from spectrostyle.methods.losses import (
     DEFAULT_CONTENT_LAYERS,
     DEFAULT_STYLE_LAYERS,
@@ -26,9 +25,10 @@ from spectrostyle.methods.losses import (
     PerceptualLoss,
     delayed_copies,
 )
+from spectrostyle.methods.network import blend_tiles, tile_starts
 from spectrostyle.nets.audio_cnn import RandomSpectrumCNN
 
-STARTS = ("content", "noise", "style")
+STARTS = ("content", "noise", "style", "adain")
 
 
 OPTIMISERS = ("lbfgs", "adam")
@@ -45,74 +45,51 @@ def load_feature_net(name: str, *, random_filters: int = 4096, seed: int = 0,
     return load_named_model(name, "audio_cnn", device=device)
 
 
-def tile_starts(frames: int, tile: int, overlap: int) -> list[int]:
-    """Start frames of overlapping tiles covering ``frames`` (the last tile ends at the last frame)."""
-    if frames <= tile:
-        return [0]
-    step = tile - overlap
-    starts = list(range(0, frames - tile, step))
-    return starts + [frames - tile]
-
-
-def blend_tiles(tiles: Sequence[Tensor], starts: Sequence[int], frames: int, overlap: int) -> Tensor:
-    """Overlap-add ``(..., t)`` tiles with linear cross-fades into ``(..., frames)``."""
-    out = torch.zeros(*tiles[0].shape[:-1], frames)
-    weight = torch.zeros(frames)
-    for tile, start in zip(tiles, starts, strict=True):
-        length = tile.shape[-1]
-        ramp = torch.ones(length)
-        fade = min(overlap, length // 2)
-        if fade > 0:
-            ramp[:fade] = torch.linspace(0, 1, fade + 2)[1:-1]
-            ramp[-fade:] = torch.linspace(1, 0, fade + 2)[1:-1]
-        if start == 0:
-            ramp[:fade] = 1.0
-        if start + length == frames:
-            ramp[-fade:] = 1.0 if fade else ramp[-fade:]
-        out[..., start:start + length] += tile.cpu() * ramp
-        weight[start:start + length] += ramp
-    return out / weight.clamp_min(1e-6)
-
-
 class GatysMethod(TransferMethod):
     """Optimisation-based style transfer (the paper's "Slow" network)."""
 
     name = "gatys"
+    title = "Slow: Gatys style transfer"
+    short = "Slow (Gatys)"
+    description = ("The content note's image is optimised (L-BFGS) so that its features in the shipped spectrogram "
+                   "CNN stay close to the content's while its Gram matrices approach the style note's, with the "
+                   "energy and frequency constraints of Verma & Smith. More steps and a higher style weight: more "
+                   "of the style.")
     needs_style = True
+    model_kinds = ("audio_cnn",)
+    requires = (("audio_cnn", "default"),)
+    page_order = 50  # the slowest: seconds per note
 
     @dataclass
-    class Options:
-        steps: int = 60
-        optimiser: str = "lbfgs"
-        learning_rate: float | None = None  # default: 1.0 for L-BFGS, 0.02 for Adam
-        start: str = "content"
-        content_weight: float = 1.0
-        style_weight: float = 3e3
-        energy_weight: float = 10.0
-        frequency_weight: float = 10.0
-        tv_weight: float = 0.0
-        content_layers: tuple[str, ...] = DEFAULT_CONTENT_LAYERS
-        style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
-        style_mix: tuple[float, ...] | None = None
-        feature_net: str = "default"
-        random_filters: int = 4096
+    class Options(CommonOptions):
+        steps: int = setting(60, help="Optimisation steps.", low=1, high=100_000, control="slider", step=5)
+        optimiser: str = setting("lbfgs", help="Optimiser.", choices=OPTIMISERS)
+        learning_rate: float | None = setting(None, help="Learning rate (default: 1.0 for L-BFGS, 0.02 for Adam).",
+                                              flag="--lr")
+        start: str = setting("content", help="Start image: the content, noise, the style, or the AdaIN blend of "
+                             "content and style (the shipped AdaIN decoder; a start near the style's statistics).",
+                             choices=STARTS)
+        content_weight: float = setting(1.0, help="Weight of the content loss.", low=0)
+        style_weight: float = setting(LossWeights.style, help="Weight of the style loss: higher, more of the style's "
+                                      "timbre.", low=0, control="number")
+        energy_weight: float = setting(10.0, help="Weight of the energy constraint (Verma & Smith).", low=0)
+        frequency_weight: float = setting(10.0, help="Weight of the frequency constraint (Verma & Smith).", low=0)
+        tv_weight: float = setting(0.0, help="Weight of total variation.", low=0)
+        content_layers: tuple[str, ...] = setting(DEFAULT_CONTENT_LAYERS, help="Comma-separated feature layers of "
+                                                  "the content loss, e.g. relu4_2.")
+        style_layers: tuple[str, ...] = setting(DEFAULT_STYLE_LAYERS, help="Comma-separated feature layers of the "
+                                                "style loss, e.g. relu1_1,relu2_1.")
+        style_mix: tuple[float, ...] | None = setting(None, help="Comma-separated weights of the --style sounds.")
+        feature_net: str = setting("default", help="Shipped audio CNN name, model path, or 'random'.")
+        random_filters: int = setting(4096, help="Filters of the 'random' feature network.", low=1)
         # optimise the loss averaged over the image delayed by 0 .. delays-1 frames (16 ms each), so the result's
         # fit does not hang on where it sits in the feature network (1: the plain loss; 8 costs about 7x the time)
-        delays: int = 1
-        tile_frames: int = 512
-        tile_overlap: int = 32
-        seed: int = 0
-        device: str = "cpu"
+        delays: int = setting(1, help="Optimise over the image delayed by 0 .. N-1 frames.", low=1, high=64)
+        tile_frames: int = setting(512, help="Frames per tile of long content.", low=1)
+        tile_overlap: int = setting(32, help="Frames where tiles overlap.", low=0)
 
         def __post_init__(self) -> None:
-            if self.start not in STARTS:
-                raise InputError(f"start must be one of {', '.join(STARTS)}, got '{self.start}'")
-            if self.optimiser not in OPTIMISERS:
-                raise InputError(f"optimiser must be one of {', '.join(OPTIMISERS)}, got '{self.optimiser}'")
-            if self.steps < 1:
-                raise InputError(f"steps must be >= 1, got {self.steps}")
-            if not 1 <= self.delays <= 64:
-                raise InputError(f"delays must be in 1..64, got {self.delays}")
+            super().__post_init__()
             if not 0 <= self.tile_overlap < self.tile_frames // 2:
                 raise InputError("tile_overlap must be in 0 .. tile_frames / 2")
             if self.feature_net == "random" and self.content_layers == DEFAULT_CONTENT_LAYERS:
@@ -121,8 +98,8 @@ class GatysMethod(TransferMethod):
 
     def __init__(self, options: Options | None = None):
         super().__init__(options)
-        self.device = resolve_device(self.options.device)
         self._feature_net: nn.Module | None = None
+        self._adain: TransferMethod | None = None  # the AdaIN method of start="adain", loaded on first use
 
     @property
     def feature_net(self) -> nn.Module:
@@ -141,34 +118,51 @@ class GatysMethod(TransferMethod):
             content=o.content_weight, style=o.style_weight, energy=o.energy_weight, frequency=o.frequency_weight,
             total_variation=o.tv_weight, content_layers=tuple(o.content_layers), style_layers=tuple(o.style_layers)))
 
-    def stylise(self, content: Spectrogram, styles: Sequence[Spectrogram], *, progress: bool = False
-                ) -> tuple[Tensor, dict[str, list[float]]]:
+    def stylise_images(self, images: Tensor, styles: Sequence[Tensor], *, progress: bool = False
+                       ) -> tuple[Tensor, dict[str, list[float]]]:
+        """Each content image ``(1, F, T)`` of ``images`` optimised in turn; loss curves of all, one after the
+        other."""
         o = self.options
         if not styles:
             raise InputError("gatys needs at least one style sound")
         if o.style_mix is not None and len(o.style_mix) != len(styles):
             raise InputError(f"{len(styles)} style sounds but {len(o.style_mix)} style_mix weights")
         loss = self.loss()
-        content_image = to_batch(content, self.device)
-        style_images = [to_batch(s, self.device) for s in styles]
+        style_images = [s.to(self.device, torch.float32) for s in styles]
         # style statistics (and the style's envelopes where those are the targets) from the whole style sound(s),
         # computed once for all tiles
         style_targets = loss.style_targets(style_images, o.style_mix)
-        frames = content_image.shape[-1]
-        starts = tile_starts(frames, o.tile_frames, o.tile_overlap)
-        generator = torch.Generator().manual_seed(o.seed)
-        tiles, history = [], {}
-        bar = tqdm(total=o.steps * len(starts), desc="gatys", disable=not progress, leave=False)
-        for start in starts:
-            tile = content_image[..., start:start + o.tile_frames]
-            targets = loss.content_targets(delayed_copies(tile, o.delays), style_targets)
-            init = self._initial_image(tile, style_images[0], generator)
-            result, tile_history = self._optimise(loss, targets, init, bar)
-            tiles.append(result[0, 0])
-            for key, values in tile_history.items():
-                history.setdefault(key, []).extend(values)
-        bar.close()
-        return blend_tiles(tiles, starts, frames, o.tile_overlap), history
+        results, history = [], {}
+        for content_image in images.to(self.device, torch.float32).split(1):
+            frames = content_image.shape[-1]
+            starts = tile_starts(frames, o.tile_frames, o.tile_overlap)
+            generator = torch.Generator().manual_seed(o.seed)
+            blend = self._adain_start(content_image, style_images) if o.start == "adain" else None
+            tiles = []
+            bar = tqdm(total=o.steps * len(starts), desc="gatys", disable=not progress, leave=False)
+            for start in starts:
+                tile = content_image[..., start:start + o.tile_frames]
+                targets = loss.content_targets(delayed_copies(tile, o.delays), style_targets)
+                init = (blend[..., start:start + o.tile_frames].clone() if blend is not None
+                        else self._initial_image(tile, style_images[0], generator))
+                result, tile_history = self._optimise(loss, targets, init, bar)
+                tiles.append(result[0, 0])
+                for key, values in tile_history.items():
+                    history.setdefault(key, []).extend(values)
+            bar.close()
+            results.append(blend_tiles(tiles, starts, frames, o.tile_overlap))
+        return torch.stack(results).unsqueeze(1), history
+
+    def _adain_start(self, content: Tensor, styles: Sequence[Tensor]) -> Tensor:
+        """The AdaIN blend ``(1, 1, F, T)`` of the content with the styles (mixed by ``style_mix``), at full
+        strength: the start of ``start="adain"``."""
+        if self._adain is None:
+            from spectrostyle.methods.adain import AdainMethod
+
+            self._adain = AdainMethod(AdainMethod.Options(style_mix=self.options.style_mix, seed=self.options.seed,
+                                                          device=self.options.device))
+            self.spectrogram_config.require_same(self._adain.spectrogram_config, "the AdaIN decoder of start='adain'")
+        return self._adain.stylise_images(content, self._adain.prepare_styles(styles))[0].clamp(0, 1)
 
     def _initial_image(self, tile: Tensor, style: Tensor, generator: torch.Generator) -> Tensor:
         if self.options.start == "content":

@@ -99,7 +99,7 @@ class LossWeights:
     ``spectrum_emphasis``."""
 
     content: float = 1.0
-    style: float = 1e3
+    style: float = 3e3  # the one default of the style weight (Slow, Fast's training)
     energy: float = 10.0
     frequency: float = 10.0
     total_variation: float = 0.0

@@ -9,12 +9,10 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from spectrostyle.core.device import resolve_device
 from spectrostyle.core.errors import InputError
-from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig
+from spectrostyle.core.spectrogram import SpectrogramConfig
 from spectrostyle.core.vocabulary import DIRECTIONS
-from spectrostyle.methods.base import TransferMethod
-from spectrostyle.methods.gatys import blend_tiles, tile_starts
+from spectrostyle.methods.base import CommonOptions, TransferMethod, setting
 
 # Griffin-Lim iterations for feed-forward results, warm-started from the content's phase (chosen by measuring
 # spectral convergence against iterations: benchmarks/bench_fast.py)
@@ -61,28 +59,24 @@ def run_tiled(network: Callable[[Tensor], Tensor], images: Tensor, *, tile_frame
 
 
 @dataclass
-class NetworkOptions:
+class NetworkOptions(CommonOptions):
     """Settings of a :class:`NetworkMethod`: the model, how content is tiled, seed and device."""
 
-    model: str = ""  # shipped model name or a model path
-    tile_frames: int = 256  # the training length: 4 s notes
-    tile_overlap: int = 32
-    batch_size: int = 1  # tiles per network pass (one runs fastest per tile on CPU: it stays in cache)
-    seed: int = 0
-    device: str = "cpu"
+    model: str = setting("", help="Shipped model name or a model path.", control="model")
+    tile_frames: int = setting(256, help="Frames per network pass over long content (the training length: 4 s).",
+                               low=1)
+    tile_overlap: int = setting(32, help="Frames where tiles overlap.", low=0)
+    # tiles per network pass (one runs fastest per tile on CPU: it stays in cache)
+    batch_size: int = setting(1, help="Tiles per network pass.", low=1)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         check_tiling(self.tile_frames, self.tile_overlap)
-        if self.batch_size < 1:
-            raise InputError(f"batch_size must be >= 1, got {self.batch_size}")
 
 
 class NetworkMethod(TransferMethod):
-    """A method that runs one trained network over the content, in tiles (see :func:`run_tiled`): the shipped
-    model of ``model_kind`` named by ``options.model`` (or a model path), loaded on first use. The network is the
-    style: style sounds are refused (:meth:`style_refusal` says why)."""
+    """A method that is one pass of a trained network over the content image, tiled over long sounds."""
 
-    model_kind: ClassVar[str] = ""
     needs_style = False
     phase_init = "content"
     phase_iterations = FEEDFORWARD_PHASE_ITERATIONS
@@ -90,7 +84,6 @@ class NetworkMethod(TransferMethod):
 
     def __init__(self, options: Any = None):
         super().__init__(options)
-        self.device = resolve_device(self.options.device)
         self._model: nn.Module | None = None
 
     @property
@@ -99,7 +92,7 @@ class NetworkMethod(TransferMethod):
         if self._model is None:
             from spectrostyle.store import load_named_model
 
-            model = load_named_model(self.options.model, self.model_kind, device=self.device)
+            model = load_named_model(self.options.model, self.model_choice, device=self.device)
             self._model = model.to(memory_format=torch.channels_last)  # ~2x faster convolutions on CPU
         return self._model
 
@@ -115,22 +108,20 @@ class NetworkMethod(TransferMethod):
         """The message when a style sound is given."""
         return f"method '{self.name}' takes no style sound: its model is the style"
 
-    def stylise(self, content: Spectrogram, styles: Sequence[Spectrogram], *, progress: bool = False
-                ) -> tuple[Tensor, dict[str, list[float]]]:
-        self.spectrogram_config.require_same(content.config, "content")
-        image = self.stylise_batch(content.image.to(self.device, torch.float32)[None, None], styles)
-        return image[0, 0].cpu(), {}
-
-    def stylise_batch(self, images: Tensor, styles: Sequence[Any] = ()) -> Tensor:
-        """``(B, 1, F, T)`` content images -> ``(B, 1, F, T)`` results, in tiles (see :func:`run_tiled`)."""
+    def prepare_styles(self, styles: Sequence[Tensor]) -> list[Tensor]:
         if len(styles):
             raise InputError(self.style_refusal())
+        return []
+
+    def stylise_images(self, images: Tensor, styles: Any = (), *, progress: bool = False
+                       ) -> tuple[Tensor, dict[str, list[float]]]:
+        """``(B, 1, F, T)`` content images -> ``(B, 1, F, T)`` results, in tiles (see :func:`run_tiled`)."""
         o = self.options
         self.model.check_input(images)
         network = self.network()
         with torch.inference_mode():
             return run_tiled(network, images.to(self.device, torch.float32), tile_frames=o.tile_frames,
-                             tile_overlap=o.tile_overlap, batch_size=o.batch_size)
+                             tile_overlap=o.tile_overlap, batch_size=o.batch_size), {}
 
 
 @dataclass
@@ -138,13 +129,10 @@ class TranslationOptions(NetworkOptions):
     """Settings of a :class:`TranslationMethod`: ``direction`` ``a2b`` (the model's domain A to B, e.g. flute ->
     keyboard for ``flute-keyboard``) or ``b2a``."""
 
-    model: str = "flute-keyboard"
-    direction: str = "a2b"
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.direction not in DIRECTIONS:
-            raise InputError(f"direction must be one of {', '.join(DIRECTIONS)}, got '{self.direction}'")
+    model: str = setting("flute-keyboard", help="Generator name (e.g. flute-keyboard: domain A flute, B keyboard) "
+                         "or a model path.", control="model")
+    direction: str = setting("a2b", help="a2b: the model's domain A to B (flute -> keyboard for flute-keyboard), "
+                             "b2a: back.", choices=DIRECTIONS, control="direction")
 
 
 class TranslationMethod(NetworkMethod):
@@ -152,6 +140,16 @@ class TranslationMethod(NetworkMethod):
     by ``options.model``, or a path) in ``options.direction``; no style sound: the model is the style."""
 
     Options = TranslationOptions
+    page_order = 20
+    one_way: ClassVar[bool] = False  # True: the model translates A to B only
+
+    @classmethod
+    def settings_for(cls, content_family: str, style_family: str) -> list[dict[str, Any]]:
+        """A model ``X-Y`` translates X to Y (``a2b``) and, where both directions work, Y to X (``b2a``)."""
+        found = [{"model": f"{content_family}-{style_family}", "direction": "a2b"}]
+        if not cls.one_way:
+            found.append({"model": f"{style_family}-{content_family}", "direction": "b2a"})
+        return found
 
     def domains(self) -> tuple[str, str]:
         """(domain A, domain B) of the loaded model."""
@@ -166,3 +164,32 @@ class TranslationMethod(NetworkMethod):
     def network(self) -> Callable[[Tensor], Tensor]:
         direction = self.options.direction
         return lambda images: self.model(images, direction)
+
+
+def tile_starts(frames: int, tile: int, overlap: int) -> list[int]:
+    """Start frames of overlapping tiles covering ``frames`` (the last tile ends at the last frame)."""
+    if frames <= tile:
+        return [0]
+    step = tile - overlap
+    starts = list(range(0, frames - tile, step))
+    return starts + [frames - tile]
+
+
+def blend_tiles(tiles: Sequence[Tensor], starts: Sequence[int], frames: int, overlap: int) -> Tensor:
+    """Overlap-add ``(..., t)`` tiles with linear cross-fades into ``(..., frames)``."""
+    out = torch.zeros(*tiles[0].shape[:-1], frames)
+    weight = torch.zeros(frames)
+    for tile, start in zip(tiles, starts, strict=True):
+        length = tile.shape[-1]
+        ramp = torch.ones(length)
+        fade = min(overlap, length // 2)
+        if fade > 0:
+            ramp[:fade] = torch.linspace(0, 1, fade + 2)[1:-1]
+            ramp[-fade:] = torch.linspace(1, 0, fade + 2)[1:-1]
+        if start == 0:
+            ramp[:fade] = 1.0
+        if start + length == frames:
+            ramp[-fade:] = 1.0 if fade else ramp[-fade:]
+        out[..., start:start + length] += tile.cpu() * ramp
+        weight[start:start + length] += ramp
+    return out / weight.clamp_min(1e-6)

@@ -36,3 +36,18 @@ def make_options(name: str, **settings: Any) -> Any:
         raise InputError(f"method '{name}' has no setting(s) {', '.join(unknown)}; "
                          f"it takes: {', '.join(sorted(known))}")
     return options_class(**settings)
+
+
+def shipped_settings(name: str, content_family: str, style_family: str) -> dict[str, Any] | None:
+    """The first of the method's :meth:`~TransferMethod.settings_for` candidates whose models ship with the
+    package, or None (a method's ``requires`` must ship too)."""
+    from spectrostyle.store import is_shipped
+
+    cls = method_class(name)
+    if not all(is_shipped(kind, model) for kind, model in cls.requires):
+        return None
+    default_model = {f.name: f.default for f in dataclasses.fields(cls.Options)}.get("model")
+    for candidate in cls.settings_for(content_family, style_family):
+        if cls.model_choice is None or is_shipped(cls.model_choice, candidate.get("model", default_model)):
+            return candidate
+    return None

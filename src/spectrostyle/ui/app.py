@@ -45,6 +45,7 @@ from spectrostyle.ui.app_blend import (
     direction_choices,
     method_settings,
     model_choices,
+    setting_field,
     shipped_examples,
     style_label,
     usable_methods,
@@ -192,16 +193,21 @@ def build_app(*, limits: Limits = Limits(), threads: int | None = None, out_dir:
                                           "are shipped.", elem_id="method-description",
                                           elem_classes="spectrostyle-note")
             with gr.Column():
-                alpha = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Alpha: style strength",
-                                  info="0 = the content as it is, 1 = the full style", visible="alpha" in controls,
-                                  elem_id="alpha")
-                steps = gr.Slider(5, 300, value=60, step=5, label="Steps", info="optimisation steps (L-BFGS)",
-                                  visible="steps" in controls, elem_id="steps")
-                style_weight = gr.Number(3000.0, minimum=0, label="Style weight",
-                                         info="higher: more of the style's timbre (default 3000)",
+                alpha_field, steps_field = setting_field("alpha"), setting_field("steps")
+                weight_field = setting_field("style_weight")
+                alpha = gr.Slider(alpha_field.metadata["low"], alpha_field.metadata["high"], value=alpha_field.default,
+                                  step=alpha_field.metadata["step"], label="Alpha: style strength",
+                                  info=alpha_field.metadata["help"], visible="alpha" in controls, elem_id="alpha")
+                steps = gr.Slider(5, 300, value=steps_field.default, step=steps_field.metadata["step"], label="Steps",
+                                  info=steps_field.metadata["help"], visible="steps" in controls, elem_id="steps")
+                style_weight = gr.Number(weight_field.default, minimum=weight_field.metadata["low"],
+                                         label="Style weight",
+                                         info=f"{weight_field.metadata['help']} (default {weight_field.default:g})",
                                          visible="style_weight" in controls, elem_id="style-weight")
+                # any method's models, not only the first's: the API takes a model with its method
+                # (method_settings checks that the method has it), so the choices here do not limit the value
                 model = gr.Dropdown(models, value=models[0][1] if models else None, label="Model",
-                                    visible="model" in controls, elem_id="model")
+                                    visible="model" in controls, elem_id="model", allow_custom_value=True)
                 direction = gr.Radio(direction_choices(first, models[0][1] if models else None), value=DIRECTIONS[0],
                                      label="Direction", visible="direction" in controls, elem_id="direction")
         run = gr.Button("Blend", variant="primary", elem_id="blend", interactive=bool(h.methods))

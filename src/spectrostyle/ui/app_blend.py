@@ -83,67 +83,47 @@ class MethodSpec:
     uses_style: bool = True
 
 
-# Known methods, fastest first (the first usable one is the page's default). Their captions follow the demo page.
-KNOWN_METHODS = (
-    MethodSpec("adain", "AdaIN (one pass, any style)",
-               "The content's audio-CNN features take the style's channel means and deviations (adaptive instance "
-               "normalisation); a trained decoder turns them back into a spectrogram. Any style sound, no training. "
-               "Alpha blends from the content (0) to the full style (1).",
-               short="AdaIN", controls=("alpha",), model_kind="adain_decoder"),
-    MethodSpec("fast", "Fast (Johnson; one pass, trained style)",
-               "One forward pass of a transformation network trained for one style note, with the same perceptual "
-               "loss as Slow. The model is the style: the style sound is not used.",
-               short="Fast", controls=("model",), model_kind="fast_transformer", uses_style=False),
-    MethodSpec("cyclegan", "CycleGAN (instrument to instrument)",
-               "Generators trained without paired notes to turn one instrument's spectrograms into the other's, "
-               "either way. The model is the style: the style sound is not used.",
-               short="CycleGAN", controls=("model", "direction"), model_kind="cyclegan_generator", uses_style=False),
-    MethodSpec("pix2pix", "pix2pix (instrument to instrument)",
-               "A U-Net trained on pairs of notes of the same pitch and velocity, one way (A to B). The model is the "
-               "style: the style sound is not used.",
-               short="pix2pix", controls=("model",), model_kind="pix2pix_generator", uses_style=False),
-    MethodSpec("gatys", "Slow (Gatys; optimisation, about 10 s per 4 s note)",
-               "The content note's image is optimised (L-BFGS) so that its features in the shipped spectrogram CNN "
-               "stay close to the content's while its Gram matrices approach the style note's, with the energy and "
-               "frequency constraints of Verma & Smith. More steps and a higher style weight: more of the style.",
-               short="Slow (Gatys)", controls=("steps", "style_weight"), requires=(("audio_cnn", "default"),)),
-)
+CONTROLS = ("alpha", "steps", "style_weight", "model", "direction")  # the settings the page has a control for
 
 
-CONTROLS = ("alpha", "steps", "style_weight", "model", "direction")
+def method_spec(name: str) -> MethodSpec:
+    """How the page presents a registered method, from the method's own declarations: the settings of its
+    ``Options`` that carry a ``control`` are its controls."""
+    cls = method_class(name)
+    controls = tuple(f.name for f in dataclasses.fields(cls.Options) if f.metadata.get("control"))
+    return MethodSpec(name, cls.title, cls.description, short=cls.short, controls=controls,
+                      model_kind=cls.model_choice, requires=cls.requires, uses_style=cls.needs_style)
+
+
+def setting_field(name: str) -> dataclasses.Field:
+    """The first registered method's ``Options`` field named ``name`` that has a web-app control (its default,
+    range and help set the page's control)."""
+    for method in METHODS:
+        for option in dataclasses.fields(method_class(method).Options):
+            if option.name == name and option.metadata.get("control"):
+                return option
+    raise KeyError(f"no registered method has a '{name}' setting with a control")
 
 
 def _shipped_names(kind: str) -> list[str]:
     return [m.name for m in shipped_models() if m.kind == kind]
 
 
-def _spec_for(name: str) -> MethodSpec:
-    for spec in KNOWN_METHODS:
-        if spec.name == name:
-            return spec
-    cls = method_class(name)  # a method registered later that this page does not know: no controls
-    return MethodSpec(name, name, (cls.__doc__ or "").strip().split("\n")[0], uses_style=cls.needs_style)
-
-
 def usable_methods() -> list[MethodSpec]:
-    """The registered methods whose models are shipped, fastest first (known ones in :data:`KNOWN_METHODS`'s
-    order, then any others registered in :data:`METHODS`)."""
+    """The registered methods whose models are shipped, fastest first (their ``page_order``)."""
     shipped = {(m.kind, m.name) for m in shipped_models()}
-    order = [s.name for s in KNOWN_METHODS if s.name in METHODS] + [n for n in METHODS if
-                                                                    n not in {s.name for s in KNOWN_METHODS}]
     usable = []
-    for name in order:
+    for name in METHODS:
         try:
-            spec = _spec_for(name)
-            method_class(name)
+            spec = method_spec(name)
         except (ImportError, AttributeError, SpectrostyleError):
             continue  # registered but not importable (yet): not offered
         if spec.model_kind is not None and not any(kind == spec.model_kind for kind, _ in shipped):
             continue
         if not all(required in shipped for required in spec.requires):
             continue
-        usable.append(spec)
-    return usable
+        usable.append((method_class(name).page_order, spec))
+    return [spec for _, spec in sorted(usable, key=lambda item: item[0])]
 
 
 def model_domains(kind: str, name: str | None) -> tuple[str, str]:

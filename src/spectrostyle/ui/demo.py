@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,68 +14,10 @@ from spectrostyle.core.audio import atomic_output, load_audio, save_audio
 from spectrostyle.core.png import save_png
 from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig, spectral_convergence_db
 from spectrostyle.data.examples import example_path
+from spectrostyle.methods.registry import METHODS, method_class, shipped_settings
 from spectrostyle.pipeline import transfer
-from spectrostyle.store import is_shipped
 
 DEMO_NOTES = (("flute", 60), ("keyboard", 60))
-
-
-@dataclass(frozen=True)
-class DemoMethod:
-    """A transfer method on the demo page: ``settings(content_family, style_family)`` gives its settings for
-    one direction, or None when it has no model for that direction."""
-
-    method: str
-    title: str
-    description: str
-    settings: Callable[[str, str], dict | None]
-    uses_style: bool = True
-
-
-def _fast_settings(content_family: str, style_family: str) -> dict | None:
-    return {"model": style_family} if is_shipped("fast_transformer", style_family) else None
-
-
-def _adain_settings(content_family: str, style_family: str) -> dict | None:
-    return {"alpha": 1.0} if is_shipped("adain_decoder", "default") else None
-
-
-def _gan_settings(kind: str, both_ways: bool) -> Callable[[str, str], dict | None]:
-    """A model ``A-B`` turns A into B (``a2b``); a CycleGAN (``both_ways``) also B into A (``b2a``)."""
-    def settings(content_family: str, style_family: str) -> dict | None:
-        directions = [("a2b", (content_family, style_family))]
-        if both_ways:
-            directions.append(("b2a", (style_family, content_family)))
-        for direction, (a, b) in directions:
-            if is_shipped(kind, f"{a}-{b}"):
-                return {"model": f"{a}-{b}", "direction": direction}
-        return None
-
-    return settings
-
-
-DEMO_METHODS = (
-    DemoMethod("gatys", "Slow: Gatys style transfer",
-               "The content note's image is optimised (L-BFGS) so that its features in the shipped spectrogram CNN "
-               "stay close to the content's while its Gram matrices approach the style note's, with the energy and "
-               "frequency constraints of Verma & Smith.", lambda content, style: {}),
-    DemoMethod("fast", "Fast: feed-forward style transfer (Johnson et al.)",
-               "One forward pass of a transformation network trained for one style note (the shipped 'keyboard' "
-               "model) over many content notes, with the same perceptual loss as Slow.",
-               _fast_settings, uses_style=False),
-    DemoMethod("adain", "AdaIN: arbitrary style in one pass (alpha 1)",
-               "The content's audio-CNN features take the style's channel means and deviations (adaptive instance "
-               "normalisation); a trained decoder turns them back into a spectrogram. Any style sound, no training.",
-               _adain_settings),
-    DemoMethod("cyclegan", "CycleGAN: flute <-> keyboard translation",
-               "Generators trained without paired notes to turn one instrument's spectrograms into the other's; the "
-               "style note is not used, the model is the style.", _gan_settings("cyclegan_generator", both_ways=True),
-               uses_style=False),
-    DemoMethod("pix2pix", "pix2pix: flute -> piano translation",
-               "A U-Net trained on pairs of notes of the same pitch and velocity (the FluidR3 flutes to its acoustic "
-               "grand piano).",
-               _gan_settings("pix2pix_generator", both_ways=False), uses_style=False),
-)
 
 
 @dataclass
@@ -150,23 +91,23 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, progress: bool = True) -> Pa
                                       f"spectral convergence {convergence:.1f} dB in {seconds * 1000:.0f} ms"))
     sections = [sources]
     pairs = [(DEMO_NOTES[0], DEMO_NOTES[1]), (DEMO_NOTES[1], DEMO_NOTES[0])]
-    for demo_method in DEMO_METHODS:
-        section = DemoSection(demo_method.title, demo_method.description)
+    for method in METHODS:
+        cls = method_class(method)
+        section = DemoSection(cls.title, cls.description)
         for (content_family, content_pitch), (style_family, style_pitch) in tqdm(
-                pairs, desc=f"demo: {demo_method.method}", disable=not progress):
-            settings = demo_method.settings(content_family, style_family)
+                pairs, desc=f"demo: {method}", disable=not progress):
+            settings = shipped_settings(method, content_family, style_family)
             if settings is None:
                 continue
-            style = example_path(style_family, style_pitch) if demo_method.uses_style else None
-            result = transfer(example_path(content_family, content_pitch), style, demo_method.method, seed=seed,
-                              **settings)
-            name = f"{demo_method.method}_{content_family}_as_{style_family}"
+            style = example_path(style_family, style_pitch) if cls.needs_style else None
+            result = transfer(example_path(content_family, content_pitch), style, method, seed=seed, **settings)
+            name = f"{method}_{content_family}_as_{style_family}"
             save_png(out_dir / f"{name}.png", result.spectrogram)
             save_audio(out_dir / f"{name}.wav", result.audio, sample_rate=config.sample_rate)
             caption = f"made in {result.seconds:.2f} s"
             if "style" in result.history:
-                style = result.history["style"]
-                caption += f"; style loss {style[0]:.3g} -> {style[-1]:.3g}"
+                style_loss = result.history["style"]
+                caption += f"; style loss {style_loss[0]:.3g} -> {style_loss[-1]:.3g}"
             section.items.append(DemoItem(f"{content_family} content, {style_family} style", f"{name}.png",
                                           f"{name}.wav", caption))
         if section.items:

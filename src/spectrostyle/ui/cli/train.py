@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from spectrostyle.methods.losses import LossWeights
 from spectrostyle.ui.cli.options import config_option, parse_int_list, parse_range
 
 
@@ -163,7 +164,7 @@ def _loop(steps: int, batch_size: int, lr: float, final_lr: float, checkpoint_ev
               help="Widths of the downsampling levels of the transformation network.")
 @click.option("--residual-blocks", type=click.IntRange(0, 64), default=4, show_default=True)
 @click.option("--content-weight", type=float, default=1.0, show_default=True)
-@click.option("--style-weight", type=float, default=3e3, show_default=True)
+@click.option("--style-weight", type=float, default=LossWeights.style, show_default=True)
 @click.option("--energy-weight", type=float, default=10.0, show_default=True)
 @click.option("--frequency-weight", type=float, default=10.0, show_default=True)
 @click.option("--tv-weight", type=float, default=0.0, show_default=True)

@@ -1,0 +1,188 @@
+"""`spectrostyle transfer`: its method settings are flags generated from every registered method's ``Options``."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from spectrostyle.methods.registry import METHODS, method_class
+from spectrostyle.ui.cli.options import float_list, name_list, overwrite_option, require_suffix
+
+COMMON_SETTINGS = ("seed", "device")  # every method has them: plain flags with their defaults
+
+
+@dataclasses.dataclass
+class _Flag:
+    """One ``transfer`` flag and the methods whose setting it sets."""
+
+    field: str
+    annotation: str
+    helps: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # help text -> methods
+    defaults: dict[str, Any] = dataclasses.field(default_factory=dict)  # method -> default
+    choices: tuple[str, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+
+
+def _parser(annotation: str, flag: str) -> Callable[[str | None], Any] | None:
+    """How a flag's text becomes the setting's value, for list-valued settings (comma-separated)."""
+    if "tuple[str" in annotation:
+        return lambda text: name_list(text)
+    if "tuple[float" in annotation:
+        return lambda text: float_list(text, flag)
+    return None
+
+
+def _click_type(spec: _Flag) -> Any:
+    if spec.choices:
+        return click.Choice(list(spec.choices))
+    if "tuple" in spec.annotation:
+        return str
+    number = int if spec.annotation.startswith("int") else float if spec.annotation.startswith("float") else str
+    if number is str or (spec.low is None and spec.high is None):
+        return number
+    if number is int:
+        low, high = (None if bound is None else int(bound) for bound in (spec.low, spec.high))
+        return click.IntRange(low, high)
+    return click.FloatRange(spec.low, spec.high)
+
+
+def _shown(value: Any) -> str | None:
+    """A default as the help shows it (None: not shown)."""
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value) or None
+    if value is None:
+        return None
+    return f"{value:g}" if isinstance(value, float) else f"'{value}'" if isinstance(value, str) else str(value)
+
+
+def method_flags() -> dict[str, _Flag]:
+    """``--flag`` -> what it sets, over every registered method's ``Options`` (settings of the same name share
+    one flag)."""
+    flags: dict[str, _Flag] = {}
+    for name in METHODS:
+        for field in dataclasses.fields(method_class(name).Options):
+            if field.name in COMMON_SETTINGS or not field.metadata:
+                continue
+            meta = field.metadata
+            flag = meta.get("flag") or "--" + field.name.replace("_", "-")
+            spec = flags.setdefault(flag, _Flag(field.name, str(field.type), choices=meta.get("choices"),
+                                                low=meta.get("low"), high=meta.get("high")))
+            spec.helps.setdefault(meta["help"], []).append(name)
+            default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+            spec.defaults[name] = default
+            if spec.choices != meta.get("choices"):  # the same flag with other choices: check per method
+                spec.choices = None
+            spec.low = spec.low if spec.low == meta.get("low") else None
+            spec.high = spec.high if spec.high == meta.get("high") else None
+    return flags
+
+
+def _help(spec: _Flag) -> str:
+    parts = []
+    for text, methods in spec.helps.items():
+        defaults = {_shown(spec.defaults[m]) for m in methods} - {None}
+        default = f" (default {defaults.pop()})" if len(defaults) == 1 else ""
+        parts.append(f"[{', '.join(methods)}] {text.rstrip('.')}{default}.")
+    return " ".join(parts)
+
+
+def with_method_flags(command: Callable) -> Callable:
+    """Add one click option per method setting to ``command`` (values None unless given)."""
+    for flag, spec in reversed(list(method_flags().items())):
+        command = click.option(flag, spec.field, type=_click_type(spec), default=None, help=_help(spec))(command)
+    return command
+
+
+def method_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """The settings given on the command line, as the methods' ``Options`` take them."""
+    chosen = {}
+    for flag, spec in method_flags().items():
+        value = values.get(spec.field)
+        if value is None:
+            continue
+        parse = _parser(spec.annotation, flag)
+        chosen[spec.field] = parse(value) if parse else value
+    return chosen
+
+
+@click.command("transfer")
+@click.argument("contents", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--style", "styles", multiple=True, type=click.Path(path_type=Path),
+              help="Style sound (repeat to mix several; see --style-mix).")
+@click.option("--method", default="gatys", show_default=True,
+              help=f"Transfer method: {', '.join(METHODS)}.")
+@click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), default=None,
+              help="WAV to write (one CONTENT).")
+@click.option("--out-dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for the results of many CONTENT files and folders (searched for audio files, sub-folders "
+                   "mirrored, NAME.wav each); results that exist are skipped, so a killed run continues.")
+@click.option("--png", "png_path", type=click.Path(path_type=Path), default=None,
+              help="Also write content | style | result spectrograms side by side (with -o).")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
+              help="Also write the settings and loss curves (with -o).")
+@with_method_flags
+@click.option("--phase-iterations", type=click.IntRange(0, 10_000), default=None,
+              help="Griffin-Lim iterations for the result (default: the method's; 64 for gatys from random "
+                   "phase, 8 for fast, adain, cyclegan and pix2pix from the content's phase).")
+@click.option("--max-seconds", type=click.FloatRange(0.0, min_open=True), default=600.0, show_default=True,
+              help="Refuse longer inputs.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@overwrite_option()
+def transfer_cmd(contents: tuple[Path, ...], styles: tuple[Path, ...], method: str, out_path: Path | None,
+                 out_dir: Path | None, png_path: Path | None, json_path: Path | None, phase_iterations: int | None,
+                 max_seconds: float, quiet: bool, seed: int, device: str, overwrite: bool, **values: Any) -> None:
+    """Make a new sound from CONTENT in the style of --style (-o OUT.wav), or from many files and folders
+    (--out-dir DIR; also under torchrun, each process taking its share). The WAV, PNG and JSON of one sound are
+    written together at the end (all or none); existing ones are refused before any work unless --overwrite."""
+    from spectrostyle.core.outputs import check_outputs
+    from spectrostyle.pipeline import save_result, transfer
+
+    settings = dict(phase_iterations=phase_iterations, max_seconds=max_seconds, seed=seed, device=device,
+                    **method_settings(values))
+    if out_dir is not None:
+        if out_path is not None or png_path is not None or json_path is not None:
+            raise click.UsageError("--out-dir writes one WAV per input; -o, --png and --json are for one CONTENT")
+        _transfer_many(contents, styles, method, out_dir, overwrite=overwrite, quiet=quiet, settings=settings)
+        return
+    if out_path is None:
+        raise click.UsageError("give -o OUT.wav (one CONTENT) or --out-dir DIR (many)")
+    if len(contents) != 1:
+        raise click.UsageError(f"{len(contents)} CONTENT inputs need --out-dir DIR, not -o")
+    content = contents[0]
+    require_suffix(out_path, ".wav")
+    inputs = [content, *styles]
+    check_outputs([out_path, png_path, json_path], inputs, overwrite=overwrite)  # before minutes of work
+    result = transfer(content, list(styles) or None, method, progress=not quiet, **settings)
+    save_result(result, out_path, png=png_path, report_json=json_path, inputs=inputs, overwrite=overwrite)
+    click.echo(f"{out_path}: {result.spectrogram.duration:.2f} s by {method} in {result.seconds:.1f} s")
+
+
+def _transfer_many(contents: tuple[Path, ...], styles: tuple[Path, ...], method: str, out_dir: Path, *,
+                   overwrite: bool, quiet: bool, settings: dict[str, Any]) -> None:
+    """``transfer --out-dir``: one method object (models loaded once) over this process's share of the files;
+    each failure one line; the summary; exit status 1 when any file failed."""
+    from spectrostyle.core.audio import load_audio
+    from spectrostyle.core.errors import InputError
+    from spectrostyle.folders import my_share, plan_jobs, transfer_files
+    from spectrostyle.methods.registry import make_options
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out-dir '{out_dir}' exists and is not a folder")
+    jobs = my_share(plan_jobs(contents, out_dir))
+    phase = {key: settings.pop(key) for key in ("phase_iterations", "max_seconds")}
+    runner = method_class(method)(make_options(method, **settings))
+    config = runner.spectrogram_config  # models load once, before the first file
+    style_audio = [load_audio(s, sample_rate=config.sample_rate, max_seconds=phase["max_seconds"]) for s in styles]
+    summary = transfer_files(jobs, runner, style_audio or None, overwrite=overwrite, progress=not quiet, **phase)
+    for source, message in summary.failed:
+        click.echo(f"spectrostyle: {source}: {message}", err=True)
+    click.echo(f"{out_dir}: {summary.line()}")
+    if summary.failed:
+        raise click.exceptions.Exit(1)
