@@ -1,0 +1,74 @@
+"""Many files and folders in one run: planning, sharing out among processes, skipping, failures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from spectrostyle.core.errors import InputError
+from spectrostyle.folders import Job, my_share, plan_jobs, transfer_files
+from spectrostyle.methods.registry import make_options, method_class
+from tests.conftest import harmonic_note, requires_shipped
+
+
+@pytest.fixture
+def library(tmp_path):
+    """A sample library: two notes in a folder with a sub-folder, a text file, and one note on its own."""
+    root = tmp_path / "library"
+    (root / "sub").mkdir(parents=True)
+    sf.write(root / "a.wav", harmonic_note(262, 1.0), 16_000)
+    sf.write(root / "sub" / "b.flac", harmonic_note(330, 0.5), 16_000)
+    (root / "notes.txt").write_text("not audio")
+    single = tmp_path / "single.wav"
+    sf.write(single, harmonic_note(392, 0.75), 16_000)
+    return tmp_path, root, single
+
+
+def test_folders_are_searched_for_audio_and_mirrored(library):
+    tmp_path, root, single = library
+    jobs = plan_jobs([root, single], tmp_path / "out")
+    assert [(j.source.name, j.out.relative_to(tmp_path / "out").as_posix()) for j in jobs] == [
+        ("a.wav", "library/a.wav"), ("b.flac", "library/sub/b.wav"), ("single.wav", "single.wav")]
+
+
+def test_inputs_that_would_write_one_output_or_do_not_exist_are_refused(library, tmp_path):
+    _, root, single = library
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    sf.write(other / "single.flac", harmonic_note(), 16_000)
+    with pytest.raises(InputError, match="would both write"):
+        plan_jobs([single, other / "single.flac"], tmp_path / "out")
+    with pytest.raises(InputError, match="no such file or folder: 'nowhere'"):
+        plan_jobs(["nowhere"], tmp_path / "out")
+
+
+def test_each_process_takes_every_nth_job(tmp_path):
+    jobs = [Job(tmp_path / f"{i}.wav", tmp_path / "out" / f"{i}.wav") for i in range(7)]
+    shares = [my_share(jobs, rank, 3) for rank in range(3)]
+    assert sorted(j.source.name for share in shares for j in share) == sorted(j.source.name for j in jobs)
+    assert [len(s) for s in shares] == [3, 2, 2]
+    assert my_share(jobs) == jobs  # no RANK / WORLD_SIZE: a plain run takes them all
+    with pytest.raises(InputError, match="rank 3 is outside a world of 3"):
+        my_share(jobs, 3, 3)
+
+
+@requires_shipped("pix2pix_generator", "flute-keyboard")
+def test_a_run_writes_skips_and_reports_failures_and_continues(library):
+    tmp_path, root, single = library
+    broken = root / "broken.wav"
+    broken.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    jobs = plan_jobs([root, single], tmp_path / "out")
+    method = method_class("pix2pix")(make_options("pix2pix"))
+    summary = transfer_files(jobs, method, progress=False)
+    assert [p.name for p, _ in summary.failed] == ["broken.wav"]
+    assert len(summary.failed[0][1].splitlines()) == 1
+    assert sorted(p.name for p in summary.written) == ["a.wav", "b.wav", "single.wav"]
+    out, rate = sf.read(tmp_path / "out" / "library" / "sub" / "b.wav")
+    assert rate == 16_000 and len(out) == 8_000 and np.abs(out).max() > 0.01
+    assert summary.audio_seconds == pytest.approx(2.25, abs=0.05)
+    before = (tmp_path / "out" / "single.wav").stat().st_mtime_ns
+    again = transfer_files(jobs, method, progress=False)  # a killed run continues: existing outputs are skipped
+    assert len(again.skipped) == 3 and not again.written
+    assert (tmp_path / "out" / "single.wav").stat().st_mtime_ns == before
+    assert "3 skipped" in again.line()
