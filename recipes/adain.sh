@@ -7,18 +7,11 @@
 # RESUME=1 continues an interrupted run; STEPS=N changes the step count (default 1700); NO_SHIP=1 leaves the package
 # alone (e.g. STEPS=4 NO_SHIP=1 to check the recipe).
 set -euo pipefail
-# --resume with RESUME=1 where the run folder holds a checkpoint (a run not started yet starts: --resume refuses a
-# folder without one)
-resume() { if [ -n "${RESUME:-}" ] && [ -e "$1/checkpoint.pt" ]; then echo --resume; fi; }
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-work="${1:-$repo_root/runs}"
-spectrostyle="$repo_root/.venv/bin/spectrostyle"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"  # repo_root, work, spectrostyle, python, resume, ship
 config="$repo_root/configs/adain_decoder-default.toml"
 
 # the classifier recipe's dataset: rendered once, then reused (notes already there are not rendered again)
 "$spectrostyle" --threads 2 dataset render --config "$config" --out "$work/fluidr3-classifier"
 "$spectrostyle" --threads 2 train adain --config "$config" --data "$work/fluidr3-classifier" --out "$work/adain" \
   ${STEPS:+--steps "$STEPS"} $(resume "$work/adain")
-if [ -z "${NO_SHIP:-}" ]; then
-  "$repo_root/.venv/bin/python" "$repo_root/scripts/ship_model.py" "$work/adain/model.json" adain_decoder default
-fi
+ship "$work/adain/model.json" adain_decoder default

@@ -11,12 +11,7 @@
 # fold 0 is the shipped split, other folds are never shipped):
 #   for k in 1 2 3; do FOLD=$k bash recipes/classifier.sh runs/cv-$k; done
 set -euo pipefail
-# --resume with RESUME=1 where the run folder holds a checkpoint (a run not started yet starts: --resume refuses a
-# folder without one)
-resume() { if [ -n "${RESUME:-}" ] && [ -e "$1/checkpoint.pt" ]; then echo --resume; fi; }
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-work="${1:-$repo_root/runs}"
-spectrostyle="$repo_root/.venv/bin/spectrostyle"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"  # repo_root, work, spectrostyle, python, resume, ship
 config="$repo_root/configs/audio_cnn-default.toml"
 
 # the same notes (the config's [dataset]) from every SoundFont
@@ -36,6 +31,6 @@ fi
   ${FOLD:+--fold "$FOLD"} ${PRECISION:+--precision "$PRECISION"} $(resume "$work/classifier")
 if [ "${FOLD:-0}" != 0 ]; then
   echo "FOLD=$FOLD: a cross-validation run, not shipped (the shipped network is fold 0's)"
-elif [ -z "${NO_SHIP:-}" ]; then
-  "$repo_root/.venv/bin/python" "$repo_root/scripts/ship_model.py" "$work/classifier/model.json" audio_cnn default
+else
+  ship "$work/classifier/model.json" audio_cnn default
 fi

@@ -7,19 +7,13 @@
 #   flute:    configs/fast_transformer-flute.toml (4000 steps), -round2.toml (1000, content weight 30).
 # It rebuilds the flute model bit for bit; the keyboard model it makes differs from the shipped one (BENCHMARKS.md).
 # Deterministic on the same machine. About 27 minutes per 4000-step stage on 2 CPU cores and 7-9 per further round.
-# Check a model with `pytest tests/test_fast.py -k shipped` before committing it.
+# Check a model with `pytest tests/methods/test_fast.py -m acceptance` before committing it.
 #   bash recipes/fast.sh [WORK_DIR]        (default WORK_DIR: ./runs)
 # RESUME=1 continues interrupted runs; STEPS=N changes the step count of the first stage (4000), ROUND_STEPS=N that
 # of the further rounds (1000); PRECISION=fp32 trains in float32; STYLES="flute" trains only the named styles of
 # keyboard and flute; NO_SHIP=1 leaves the package alone (e.g. STEPS=4 ROUND_STEPS=4 NO_SHIP=1 to check the recipe).
 set -euo pipefail
-# --resume with RESUME=1 where the run folder holds a checkpoint (a run not started yet starts: --resume refuses a
-# folder without one)
-resume() { if [ -n "${RESUME:-}" ] && [ -e "$1/checkpoint.pt" ]; then echo --resume; fi; }
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-work="${1:-$repo_root/runs}"
-spectrostyle="$repo_root/.venv/bin/spectrostyle"
-python="$repo_root/.venv/bin/python"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"  # repo_root, work, spectrostyle, python, resume, ship
 configs="$repo_root/configs"
 
 # train_fast CONFIG OUT [OPTIONS...]: `train fast` from configs/CONFIG.toml towards "$style_wav" over the recipe's notes
@@ -49,7 +43,5 @@ for style in ${STYLES:-keyboard flute}; do
       model="$work/fast-$style-content/model.json"
       ;;
   esac
-  if [ -z "${NO_SHIP:-}" ]; then
-    "$python" "$repo_root/scripts/ship_model.py" "$model" fast_transformer "$style"
-  fi
+  ship "$model" fast_transformer "$style"
 done

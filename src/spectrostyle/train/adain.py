@@ -10,13 +10,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from spectrostyle.core.device import resolve_device
 from spectrostyle.data.selection import NoteSelection, load_training_notes
 from spectrostyle.methods.adain import ENCODER_LAYER, STYLE_LAYERS, stylise_images
 from spectrostyle.nets.adain import AdainDecoder, AdainDecoderConfig, adain, channel_stats, encoder_blocks
 from spectrostyle.nets.audio_cnn import AudioCNN
 from spectrostyle.train.loop import LoopOptions, Sample, describe_options, finish_run, fit, model_record
-from spectrostyle.train.runtime import Distributed, check_resume, run_settings, seed_everything
+from spectrostyle.train.runtime import begin_run, seed_everything
 
 
 @dataclass
@@ -99,12 +98,8 @@ def train_adain(options: AdainTrainingOptions) -> dict[str, Any]:
     """
     from spectrostyle.store import load_named_model
 
-    started = time.perf_counter()
-    settings = run_settings(options)
-    check_resume(options.out, options.resume, settings)  # before any work: a resume must not change the run
+    started, settings, device, dist_ctx = begin_run(options)  # a resume that changes the run is refused
     loop = options.loop
-    device = resolve_device(options.device)
-    dist_ctx = Distributed.from_environment(device)
     encoder = load_named_model(options.encoder, "audio_cnn", device=device).to(memory_format=torch.channels_last)
     record = model_record(options.encoder, "audio_cnn")
     config = encoder.spectrogram

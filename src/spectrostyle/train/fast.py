@@ -10,14 +10,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from spectrostyle.core.device import resolve_device
 from spectrostyle.core.errors import InputError
 from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig, heard_image, stft_phase
 from spectrostyle.data.selection import NoteSelection, load_training_notes
 from spectrostyle.methods.losses import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, LossWeights, PerceptualLoss
 from spectrostyle.nets.transform_net import TransformNet, TransformNetConfig
 from spectrostyle.train.loop import LoopOptions, Sample, describe_options, finish_run, fit, model_record
-from spectrostyle.train.runtime import Distributed, check_resume, run_settings, seed_everything
+from spectrostyle.train.runtime import begin_run, seed_everything
 
 LOSS_ON = ("image", "heard")
 
@@ -135,12 +134,8 @@ def train_fast(options: FastTrainingOptions) -> dict[str, Any]:
     from spectrostyle.methods.gatys import load_feature_net
     from spectrostyle.store import resolve_model, sha256_of
 
-    started = time.perf_counter()
-    settings = run_settings(options)
-    check_resume(options.out, options.resume, settings)  # before any work: a resume must not change the run
+    started, settings, device, dist_ctx = begin_run(options)  # a resume that changes the run is refused
     loop = options.loop
-    device = resolve_device(options.device)
-    dist_ctx = Distributed.from_environment(device)
     feature_net = load_feature_net(options.feature_net, device=device)
     feature_net.to(memory_format=torch.channels_last)
     config = feature_net.spectrogram

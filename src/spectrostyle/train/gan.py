@@ -11,14 +11,13 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from spectrostyle.core.device import resolve_device
 from spectrostyle.core.errors import InputError
 from spectrostyle.core.spectrogram import SpectrogramConfig
 from spectrostyle.core.vocabulary import DIRECTIONS
 from spectrostyle.data.selection import DomainSelection, load_domain_notes
 from spectrostyle.nets.base import SpectrogramModel
 from spectrostyle.train.loop import LoopOptions, Sample, describe_options, finish_run, fit
-from spectrostyle.train.runtime import Distributed, check_resume, run_settings, seed_everything
+from spectrostyle.train.runtime import begin_run, seed_everything
 
 
 def lsgan_loss(prediction: Tensor, real: bool) -> Tensor:
@@ -176,12 +175,8 @@ def train_gan(options: GanTrainingOptions, method: str, build: Callable[[Spectro
     optimiser, image pools), ``metrics.csv`` and ``metrics.png``, ``samples/`` and ``report.json``. Runs unchanged
     under torchrun. Returns the report.
     """
-    started = time.perf_counter()
-    settings = run_settings(options)
-    check_resume(options.out, options.resume, settings)  # before any work: a resume must not change the run
+    started, settings, device, dist_ctx = begin_run(options)  # a resume that changes the run is refused
     loop = options.loop
-    device = resolve_device(options.device)
-    dist_ctx = Distributed.from_environment(device)
     config = options.spectrogram
     notes = load_domain_notes(options.data, options.domains, config, paired=paired, seed=loop.seed,
                               crop_frames=options.crop_frames, progress=loop.progress and dist_ctx.is_main)

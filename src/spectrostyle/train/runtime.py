@@ -12,6 +12,7 @@ import csv
 import json
 import os
 import random
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from spectrostyle.core.device import resolve_device
 from spectrostyle.core.errors import InputError
 from spectrostyle.core.outputs import atomic_output
 
@@ -312,3 +314,14 @@ class MetricsLog:
             return []
         with open(self.path, newline="") as handle:
             return list(csv.DictReader(handle))
+
+
+def begin_run(options: Any) -> tuple[float, dict[str, Any], torch.device, Distributed]:
+    """What a trainer does first: the clock starts, a resume that would change the run is refused (before any
+    work), the device is resolved and the process group (DDP under torchrun) found. Returns (start time from
+    ``time.perf_counter``, the run's settings as :func:`run_settings` records them, device, process group)."""
+    started = time.perf_counter()
+    settings = run_settings(options)
+    check_resume(options.out, options.resume, settings)
+    device = resolve_device(options.device)
+    return started, settings, device, Distributed.from_environment(device)
