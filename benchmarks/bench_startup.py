@@ -1,0 +1,67 @@
+"""Start-up: what spectrostyle adds to torch's own import before a command's work starts, and the peak memory of a
+long file through the feed-forward methods.
+
+Usage: python benchmarks/bench_startup.py [--repeats 5] [--minutes 10]
+
+Start-up, each a fresh process, the median of ``--repeats``: ``import torch`` alone; the CLI's imports for
+``transfer`` (click, the method registry, the pipeline) plus loading each feed-forward method's models. Memory: a
+``--minutes`` long content (the example notes one after another) through Fast and AdaIN in a child process,
+its peak resident memory (ru_maxrss) and its time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+IMPORT_TORCH = "import torch"
+LOAD = """
+import torch
+from spectrostyle.ui.cli import commands
+from spectrostyle.methods.registry import make_options, method_class
+method = method_class({method!r})(make_options({method!r}))
+method.spectrogram_config  # loads its models
+"""
+LONG = """
+import resource, time
+import numpy as np
+from spectrostyle.core.audio import load_audio
+from spectrostyle.data.examples import example_path
+from spectrostyle.pipeline import transfer
+notes = [load_audio(example_path(f, p)) for f, p in [("flute", 60), ("keyboard", 65), ("guitar", 60)]]
+seconds = {minutes} * 60
+content = np.concatenate([notes[i % 3] for i in range(int(np.ceil(seconds / 4)))])[: int(seconds * 16_000)]
+style = load_audio(example_path("keyboard", 60)) if {method!r} == "adain" else None
+started = time.perf_counter()
+result = transfer(content, style, {method!r}, max_seconds=seconds + 1)
+print(f"{{time.perf_counter() - started:.1f}} {{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}}")
+"""
+
+
+def wall(code: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--minutes", type=float, default=10.0)
+    args = parser.parse_args()
+    torch_only = statistics.median(wall(IMPORT_TORCH) for _ in range(args.repeats))
+    print(f"import torch: {torch_only:.2f} s (median of {args.repeats} processes)")
+    for method in ("fast", "adain", "cyclegan", "pix2pix", "gatys"):
+        loaded = statistics.median(wall(LOAD.format(method=method)) for _ in range(args.repeats))
+        print(f"{method:9} imports + models loaded: {loaded:.2f} s, {loaded - torch_only:+.2f} s over torch's import")
+    for method in ("fast", "adain"):
+        printed = subprocess.run([sys.executable, "-c", LONG.format(method=method, minutes=args.minutes)],
+                                 check=True, capture_output=True, text=True).stdout.split()
+        print(f"{method:9} {args.minutes:g} min file: {float(printed[0]):.1f} s, peak resident memory {printed[1]} MB")
+
+
+if __name__ == "__main__":
+    main()
