@@ -16,10 +16,11 @@ its weights, and :func:`load_adain` refuses any other.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -172,6 +173,8 @@ class AdainMethod(TransferMethod):
     class Options(CommonOptions):
         alpha: float = setting(1.0, help="Style strength: 0 = the content, 1 = full style.", low=0.0, high=1.0,
                                control="slider", step=0.05)
+        alpha_curve: str | None = setting(None, help="Alpha that moves along the sound: SECONDS:ALPHA points, linear "
+                                          "between them and held beyond, e.g. 0:0,2:1,4:0.3 (overrides --alpha).")
         style_mix: tuple[float, ...] | None = setting(None, help="Comma-separated weights of the --style sounds "
                                                       "(normalised; default equal).")
         model: str = setting("default", help="Shipped adain_decoder name or a model path.")
@@ -185,6 +188,8 @@ class AdainMethod(TransferMethod):
         def __post_init__(self) -> None:
             super().__post_init__()
             check_tiling(self.tile_frames, self.tile_overlap)
+            if self.alpha_curve is not None:
+                parse_alpha_curve(self.alpha_curve)
 
     def __init__(self, options: Options | None = None):
         super().__init__(options)
@@ -225,7 +230,62 @@ class AdainMethod(TransferMethod):
         stats = styles
         encoder, decoder = self.models
         encoder.check_input(images)
-        with torch.inference_mode():
-            return run_tiled(lambda x: stylise_images(encoder, decoder, x, stats.mean, stats.std, o.alpha),
-                             images.to(self.device, torch.float32), tile_frames=o.tile_frames,
-                             tile_overlap=o.tile_overlap, batch_size=o.batch_size), {}
+        images = images.to(self.device, torch.float32)
+
+        def at(alpha: float) -> Tensor:
+            with torch.inference_mode():
+                return run_tiled(lambda x: stylise_images(encoder, decoder, x, stats.mean, stats.std, alpha), images,
+                                 tile_frames=o.tile_frames, tile_overlap=o.tile_overlap, batch_size=o.batch_size)
+
+        if o.alpha_curve is None:
+            return at(o.alpha), {}
+        config = self.spectrogram_config
+        seconds = torch.arange(images.shape[-1], dtype=torch.float64) * config.hop_length / config.sample_rate
+        return blend_along(at, alpha_along(parse_alpha_curve(o.alpha_curve), seconds)), {}
+
+
+ALPHA_LEVELS = 4  # an alpha curve is drawn between the results at alpha 0, 1/4, 1/2, 3/4 and 1
+
+
+def parse_alpha_curve(text: str) -> list[tuple[float, float]]:
+    """``"0:0,2:1,4:0.3"`` -> ``[(0.0, 0.0), (2.0, 1.0), (4.0, 0.3)]``: (seconds, alpha) points, seconds rising,
+    alpha in [0, 1]; :class:`InputError` naming what is wrong."""
+    points = []
+    for item in (part.strip() for part in text.split(",") if part.strip()):
+        try:
+            seconds, alpha = (float(value) for value in item.split(":"))
+        except ValueError:
+            raise InputError(f"alpha curve point '{item}' is not SECONDS:ALPHA (e.g. 0:0,2:1,4:0.3)") from None
+        if not 0.0 <= alpha <= 1.0 or seconds < 0 or not np.isfinite(seconds):
+            raise InputError(f"alpha curve point '{item}': seconds must be >= 0 and alpha in 0..1")
+        if points and seconds <= points[-1][0]:
+            raise InputError(f"alpha curve points must rise in time ('{item}' after {points[-1][0]:g} s)")
+        points.append((seconds, alpha))
+    if not points:
+        raise InputError("the alpha curve has no points (e.g. 0:0,2:1,4:0.3)")
+    return points
+
+
+def alpha_along(points: Sequence[tuple[float, float]], seconds: Tensor) -> Tensor:
+    """Alpha at each time of ``seconds`` ``(T,)``: linear between the curve's points, held before the first and
+    after the last."""
+    times = np.array([p[0] for p in points])
+    alphas = np.array([p[1] for p in points])
+    return torch.from_numpy(np.interp(seconds.numpy(), times, alphas)).float()
+
+
+def blend_along(result_at: Callable[[float], Tensor], alpha: Tensor) -> Tensor:
+    """The result for an alpha that changes along time ``alpha`` ``(T,)``: each frame between the results at the two
+    nearest of the levels 0, 1/4, ..., 1 (``result_at(level)``: ``(B, 1, F, T)``), linearly; only the levels the
+    curve passes are made."""
+    scaled = alpha.clamp(0, 1) * ALPHA_LEVELS
+    low = scaled.floor().clamp(max=ALPHA_LEVELS - 1).long()  # (T,)
+    weight = (scaled - low).view(1, 1, 1, -1)
+    needed = sorted(set(low.tolist()) | {level + 1 for level in set(low.tolist())})
+    results = {level: result_at(level / ALPHA_LEVELS) for level in needed}
+    unused = torch.zeros_like(next(iter(results.values())))
+    stacked = torch.stack([results.get(level, unused) for level in range(ALPHA_LEVELS + 1)])  # (levels, B, 1, F, T)
+    frames = torch.arange(alpha.shape[0])
+    below = stacked[low, ..., frames].permute(1, 2, 3, 0)  # (B, 1, F, T)
+    above = stacked[low + 1, ..., frames].permute(1, 2, 3, 0)
+    return below * (1 - weight) + above * weight
