@@ -24,6 +24,7 @@ from torch import Tensor
 
 from spectrostyle.core.audio import load_audio, write_wav
 from spectrostyle.core.errors import InputError
+from spectrostyle.core.loudness import set_level
 from spectrostyle.core.outputs import atomic_output, check_outputs, staged_outputs
 from spectrostyle.core.spectrogram import (
     Spectrogram,
@@ -103,7 +104,7 @@ def _phase_settings(runner: TransferMethod, phase_iterations: int | None, phase_
 def transfer(content: Source, style: Source | Sequence[Source] | None = None,
              method: str | TransferMethod = "gatys", *, options: Any = None, phase_iterations: int | None = None,
              phase_init: str | None = None, max_seconds: float = 600.0, progress: bool = False,
-             **settings: Any) -> TransferResult:
+             loudness: float | None = None, **settings: Any) -> TransferResult:
     """Blend ``content`` with ``style`` by ``method``; returns the audio and its spectrogram.
 
     ``content``/``style``: a path, mono audio ``(samples,)`` at the method's sample rate, or a
@@ -112,7 +113,10 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
     (e.g. ``FastMethod(options)``), which keeps its loaded models from call to call. ``phase_iterations`` and
     ``phase_init`` (``"content"``: Griffin-Lim warm-started from the content's phase; ``"random"``) default to
     the method's (:attr:`TransferMethod.phase_iterations`, :attr:`TransferMethod.phase_init`); a content given
-    as a :class:`Spectrogram` has no phase, so its result starts from random phase.
+    as a :class:`Spectrogram` has no phase, so its result starts from random phase. The result has the content's
+    integrated loudness (BS.1770), or ``loudness`` (LUFS) when given, and a true peak of at most -1 dBTP
+    (:func:`~spectrostyle.core.loudness.set_level`); a content given as a :class:`Spectrogram` gives no loudness to
+    match, so only the ceiling (and ``loudness``) apply.
     """
     started = time.perf_counter()
     runner = _runner(method, options, settings)
@@ -135,9 +139,9 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
         start = stft_phase(torch.as_tensor(np.asarray(content_audio, dtype=np.float32)), config,
                            num_frames=image.shape[-1])
     audio = result_spec.to_audio(n_iter=n_iter, seed=runner.options.seed, init=start)
-    audio = limit_peak(audio)
+    audio = set_level(audio, config.sample_rate, reference=content_audio, target_lufs=loudness)
     settings_record = dataclasses.asdict(runner.options)
-    settings_record.update(phase_iterations=n_iter, phase_init=init)
+    settings_record.update(phase_iterations=n_iter, phase_init=init, loudness=loudness)
     return TransferResult(audio=audio, spectrogram=result_spec, method=runner.name, settings=settings_record,
                           history=history, seconds=time.perf_counter() - started, content=content_spec,
                           styles=style_specs)
@@ -146,9 +150,10 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
 def transfer_batch(contents: np.ndarray | Tensor, style: Source | Sequence[Source] | None = None,
                    method: str | TransferMethod = "fast", *, options: Any = None, phase_iterations: int | None = None,
                    phase_init: str | None = None, chunk_size: int = 1, workers: int | None = None,
-                   max_seconds: float = 600.0, **settings: Any) -> np.ndarray:
+                   max_seconds: float = 600.0, loudness: float | None = None, **settings: Any) -> np.ndarray:
     """Many equal-length sounds at once, each blended with the same style: ``contents`` ``(B, samples)`` mono at
-    the method's sample rate -> ``(B, samples)`` float32 (peak-limited one by one).
+    the method's sample rate -> ``(B, samples)`` float32 (each at its content's loudness, or ``loudness``, as in
+    :func:`transfer`).
 
     The steps of :func:`transfer` (one STFT gives each note's image, level and phase), with the style prepared
     once (:meth:`TransferMethod.prepare_styles`) and the notes taken ``chunk_size`` at a time through the whole
@@ -182,7 +187,8 @@ def transfer_batch(contents: np.ndarray | Tensor, style: Source | Sequence[Sourc
             start = torch.angle(spectra) if init == "content" else "random"
             out = griffin_lim(magnitudes, config, n_iter=n_iter, init=start, seed=seed + first,
                               num_samples=part.shape[-1])
-        return np.stack([limit_peak(row) for row in out.numpy()])
+        return np.stack([set_level(row, config.sample_rate, reference=content.numpy(), target_lufs=loudness)
+                         for row, content in zip(out.numpy(), part, strict=True)])
 
     if workers is None:
         workers = torch.get_num_threads() if torch.device(device).type == "cpu" else 1

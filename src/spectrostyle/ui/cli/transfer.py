@@ -131,21 +131,25 @@ def method_settings(values: dict[str, Any]) -> dict[str, Any]:
                    "phase, 8 for fast, adain, cyclegan and pix2pix from the content's phase).")
 @click.option("--max-seconds", type=click.FloatRange(0.0, min_open=True), default=600.0, show_default=True,
               help="Refuse longer inputs.")
+@click.option("--loudness", type=click.FloatRange(-70.0, 0.0), default=None, metavar="LUFS",
+              help="Integrated loudness of the result (BS.1770), e.g. -14 (default: the content's); the true peak "
+                   "stays at or below -1 dBTP.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @overwrite_option()
 def transfer_cmd(contents: tuple[Path, ...], styles: tuple[Path, ...], method: str, out_path: Path | None,
                  out_dir: Path | None, png_path: Path | None, json_path: Path | None, phase_iterations: int | None,
-                 max_seconds: float, quiet: bool, seed: int, device: str, overwrite: bool, **values: Any) -> None:
+                 max_seconds: float, loudness: float | None, quiet: bool, seed: int, device: str, overwrite: bool,
+                 **values: Any) -> None:
     """Make a new sound from CONTENT in the style of --style (-o OUT.wav), or from many files and folders
     (--out-dir DIR; also under torchrun, each process taking its share). The WAV, PNG and JSON of one sound are
     written together at the end (all or none); existing ones are refused before any work unless --overwrite."""
     from spectrostyle.core.outputs import check_outputs
     from spectrostyle.pipeline import save_result, transfer
 
-    settings = dict(phase_iterations=phase_iterations, max_seconds=max_seconds, seed=seed, device=device,
-                    **method_settings(values))
+    settings = dict(phase_iterations=phase_iterations, max_seconds=max_seconds, loudness=loudness, seed=seed,
+                    device=device, **method_settings(values))
     if out_dir is not None:
         if out_path is not None or png_path is not None or json_path is not None:
             raise click.UsageError("--out-dir writes one WAV per input; -o, --png and --json are for one CONTENT")
@@ -176,7 +180,7 @@ def _transfer_many(contents: tuple[Path, ...], styles: tuple[Path, ...], method:
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out-dir '{out_dir}' exists and is not a folder")
     jobs = my_share(plan_jobs(contents, out_dir))
-    phase = {key: settings.pop(key) for key in ("phase_iterations", "max_seconds")}
+    phase = {key: settings.pop(key) for key in ("phase_iterations", "max_seconds", "loudness")}
     runner = method_class(method)(make_options(method, **settings))
     config = runner.spectrogram_config  # models load once, before the first file
     style_audio = [load_audio(s, sample_rate=config.sample_rate, max_seconds=phase["max_seconds"]) for s in styles]

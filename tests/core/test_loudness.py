@@ -1,0 +1,52 @@
+"""The result's level: the content's integrated loudness (BS.1770) or a target, a true peak of at most -1 dBTP."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spectrostyle.core.loudness import integrated_loudness, limit, set_level, true_peak_db
+
+RATE = 16_000
+
+
+def tone(level: float = 0.05, seconds: float = 4.0, spike: float | None = None) -> np.ndarray:
+    audio = (level * np.sin(2 * np.pi * 220 * np.arange(int(seconds * RATE)) / RATE)).astype(np.float32)
+    if spike is not None:
+        audio[RATE: RATE + 10] = spike
+    return audio
+
+
+def test_a_sine_has_the_loudness_bs1770_gives_it():
+    # a full-scale 997 Hz sine reads -3.01 LUFS in BS.1770 (its K-weighting is ~0 dB there)
+    full = np.sin(2 * np.pi * 997 * np.arange(5 * 48_000) / 48_000)
+    assert integrated_loudness(full, 48_000) == pytest.approx(-3.01, abs=0.05)
+    assert integrated_loudness(np.zeros(RATE), RATE) is None  # silent
+    assert integrated_loudness(tone(seconds=0.3), RATE) is None  # shorter than one 400 ms block
+
+
+def test_true_peak_sees_between_the_samples():
+    # a sine at a quarter of the sample rate sampled at 45 degrees: samples at 0.707, true peak 1.0 (0 dBTP)
+    samples = np.sin(2 * np.pi * 0.25 * np.arange(4000) + np.pi / 4).astype(np.float32)
+    assert 20 * np.log10(np.abs(samples).max()) == pytest.approx(-3.01, abs=0.01)
+    assert true_peak_db(samples, RATE) == pytest.approx(0.0, abs=0.2)
+
+
+def test_the_limiter_keeps_the_ceiling_and_leaves_the_rest():
+    audio = tone(spike=0.99)
+    limited = limit(audio, RATE, -1.0)
+    assert true_peak_db(limited, RATE) <= -1.0 + 1e-3
+    far = slice(2 * RATE, 3 * RATE)  # a second away from the spike: untouched
+    np.testing.assert_allclose(limited[far], audio[far], atol=1e-7)
+    quiet = tone()
+    np.testing.assert_array_equal(limit(quiet, RATE, -1.0), quiet)  # under the ceiling: unchanged
+
+
+@pytest.mark.parametrize("target", [-30.0, -14.0])
+def test_set_level_reaches_a_target_or_the_reference_within_a_tenth_of_a_lu(target):
+    audio = set_level(tone(spike=0.99), RATE, target_lufs=target)
+    assert integrated_loudness(audio, RATE) == pytest.approx(target, abs=0.1)
+    assert true_peak_db(audio, RATE) <= -1.0 + 1e-3
+    matched = set_level(tone(level=0.001), RATE, reference=tone(level=0.2))
+    assert integrated_loudness(matched, RATE) == pytest.approx(integrated_loudness(tone(level=0.2), RATE), abs=0.1)
+    assert not np.any(set_level(np.zeros(10, np.float32), RATE, reference=tone()))
