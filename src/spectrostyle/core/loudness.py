@@ -9,9 +9,7 @@ the same loudness as the content by default, any target on request, never over t
 from __future__ import annotations
 
 import numpy as np
-import pyloudnorm
 import soxr
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 TRUE_PEAK_CEILING_DB = -1.0  # dBTP: the usual ceiling for material that will be encoded or mixed
 OVERSAMPLING = 4  # BS.1770-4 annex 2: true peak from the signal oversampled 4x
@@ -25,6 +23,8 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float | None:
     audio = np.asarray(audio, dtype=np.float64)
     if audio.shape[0] < int(0.4 * sample_rate) + 1 or not np.any(audio):
         return None
+    import pyloudnorm  # imports scipy.signal (0.6 s): only where a loudness is measured
+
     loudness = pyloudnorm.Meter(sample_rate).integrated_loudness(audio)
     return float(loudness) if np.isfinite(loudness) else None
 
@@ -46,6 +46,8 @@ def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float = TRUE_PEAK_CEI
     Written here because the maintained audio libraries we use (librosa, soxr, pyloudnorm) measure but do not limit;
     it works on the 4x-oversampled magnitude, so the true peak, not only the sample peak, stays under the ceiling.
     """
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
     audio = np.asarray(audio, dtype=np.float32)
     ceiling = 10.0 ** (ceiling_db / 20.0)
     if not audio.size or true_peak_db(audio, sample_rate) <= ceiling_db:
