@@ -24,7 +24,7 @@ from torch import Tensor
 
 from spectrostyle.core.audio import load_audio, write_wav
 from spectrostyle.core.errors import InputError
-from spectrostyle.core.loudness import set_level
+from spectrostyle.core.loudness import file_loudness, set_level
 from spectrostyle.core.outputs import atomic_output, check_outputs, staged_outputs
 from spectrostyle.core.spectrogram import (
     Spectrogram,
@@ -139,7 +139,12 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
         start = stft_phase(torch.as_tensor(np.asarray(content_audio, dtype=np.float32)), config,
                            num_frames=image.shape[-1])
     audio = result_spec.to_audio(n_iter=n_iter, seed=runner.options.seed, init=start)
-    audio = set_level(audio, config.sample_rate, reference=content_audio, target_lufs=loudness)
+    target = loudness
+    if target is None and isinstance(content, str | os.PathLike):
+        # the file's loudness as the user hears it (stereo, full band), not that of its 16 kHz mono mix: a stereo
+        # file's mono mix reads 3 LU quieter, and its band above 8 kHz counts in BS.1770's K-weighting
+        target = file_loudness(content)
+    audio = set_level(audio, config.sample_rate, reference=content_audio, target_lufs=target)
     settings_record = dataclasses.asdict(runner.options)
     settings_record.update(phase_iterations=n_iter, phase_init=init, loudness=loudness)
     return TransferResult(audio=audio, spectrogram=result_spec, method=runner.name, settings=settings_record,

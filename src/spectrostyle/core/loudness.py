@@ -8,6 +8,8 @@ the same loudness as the content by default, any target on request, never over t
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import soxr
 
@@ -27,6 +29,18 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float | None:
 
     loudness = pyloudnorm.Meter(sample_rate).integrated_loudness(audio)
     return float(loudness) if np.isfinite(loudness) else None
+
+
+def file_loudness(path: str | os.PathLike) -> float | None:
+    """The integrated loudness of an audio file as it is (its own sample rate and channels, as BS.1770 sums them),
+    or None when it has none or cannot be read here (the caller then measures the decoded content instead)."""
+    import soundfile
+
+    try:
+        audio, sample_rate = soundfile.read(path, dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, OSError, TypeError):
+        return None
+    return integrated_loudness(audio, sample_rate) if len(audio) else None
 
 
 def true_peak_db(audio: np.ndarray, sample_rate: int) -> float:
