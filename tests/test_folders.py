@@ -29,16 +29,16 @@ def test_folders_are_searched_for_audio_and_mirrored(library):
     tmp_path, root, single = library
     jobs = plan_jobs([root, single], tmp_path / "out")
     assert [(j.source.name, j.out.relative_to(tmp_path / "out").as_posix()) for j in jobs] == [
-        ("a.wav", "library/a.wav"), ("b.flac", "library/sub/b.wav"), ("single.wav", "single.wav")]
+        ("a.wav", "library/a.wav"), ("b.flac", "library/sub/b.flac"), ("single.wav", "single.wav")]
 
 
 def test_inputs_that_would_write_one_output_or_do_not_exist_are_refused(library, tmp_path):
     _, root, single = library
     other = tmp_path / "elsewhere"
     other.mkdir()
-    sf.write(other / "single.flac", harmonic_note(), 16_000)
+    sf.write(other / "single.ogg", harmonic_note(), 16_000, format="OGG")
     with pytest.raises(InputError, match="would both write"):
-        plan_jobs([single, other / "single.flac"], tmp_path / "out")
+        plan_jobs([single, other / "single.ogg"], tmp_path / "out")
     with pytest.raises(InputError, match="no such file or folder: 'nowhere'"):
         plan_jobs(["nowhere"], tmp_path / "out")
 
@@ -63,8 +63,8 @@ def test_a_run_writes_skips_and_reports_failures_and_continues(library):
     summary = transfer_files(jobs, method, progress=False)
     assert [p.name for p, _ in summary.failed] == ["broken.wav"]
     assert len(summary.failed[0][1].splitlines()) == 1
-    assert sorted(p.name for p in summary.written) == ["a.wav", "b.wav", "single.wav"]
-    out, rate = sf.read(tmp_path / "out" / "library" / "sub" / "b.wav")
+    assert sorted(p.name for p in summary.written) == ["a.wav", "b.flac", "single.wav"]
+    out, rate = sf.read(tmp_path / "out" / "library" / "sub" / "b.flac")
     assert rate == 16_000 and len(out) == 8_000 and np.abs(out).max() > 0.01
     assert summary.audio_seconds == pytest.approx(2.25, abs=0.05)
     before = (tmp_path / "out" / "single.wav").stat().st_mtime_ns

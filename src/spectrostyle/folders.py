@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from spectrostyle.core.errors import InputError, SpectrostyleError
 from spectrostyle.methods.base import TransferMethod
-from spectrostyle.pipeline import Source, transfer
+from spectrostyle.pipeline import PreparedStyles, Source, transfer
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff")
 
@@ -49,11 +49,12 @@ class FolderSummary:
                 f"{len(self.failed)} failed in {self.seconds:.2f} s{speed}")
 
 
-def plan_jobs(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike, *, suffix: str = ".wav"
+def plan_jobs(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike, *, suffix: str | None = None
               ) -> list[Job]:
-    """The jobs for files and folders: a file as given goes to ``out_dir/NAME.wav``; a folder is searched
-    recursively for audio files (:data:`AUDIO_SUFFIXES`), each going to ``out_dir/FOLDER/SUB/NAME.wav``.
-    Sorted by output path; two inputs that would write one output are refused."""
+    """The jobs for files and folders: a file as given goes to ``out_dir/NAME.EXT``; a folder is searched
+    recursively for audio files (:data:`AUDIO_SUFFIXES`), each going to ``out_dir/FOLDER/SUB/NAME.EXT``. ``EXT`` is
+    ``suffix``, or by default the input's own for FLAC and WAV and ``.wav`` for other formats. Sorted by output
+    path; two inputs that would write one output are refused."""
     out_dir = Path(out_dir)
     jobs: dict[Path, Job] = {}
     for given in map(Path, inputs):
@@ -65,7 +66,8 @@ def plan_jobs(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike, *
         else:
             raise InputError(f"no such file or folder: '{given}'")
         for source, relative in pairs:
-            out = out_dir / relative.with_suffix(suffix)
+            own = source.suffix.lower() if source.suffix.lower() in (".wav", ".flac") else ".wav"
+            out = out_dir / relative.with_suffix(suffix or own)
             if out in jobs and jobs[out].source != source:
                 raise InputError(f"'{jobs[out].source}' and '{source}' would both write '{out}'")
             jobs[out] = Job(source, out)
@@ -82,17 +84,21 @@ def my_share(jobs: Sequence[Job], rank: int | None = None, world_size: int | Non
     return list(jobs[rank::world_size])
 
 
-def transfer_files(jobs: Sequence[Job], method: TransferMethod, style: Source | Sequence[Source] | None = None, *,
-                   overwrite: bool = False, progress: bool = True, save: Any = None,
+def transfer_files(jobs: Sequence[Job], method: TransferMethod,
+                   style: Source | Sequence[Source] | PreparedStyles | None = None, *,
+                   overwrite: bool = False, progress: bool = True, save: Any = None, bit_depth: str | None = None,
                    **transfer_options: Any) -> FolderSummary:
     """Run ``method`` (a ready method object: its models load once) over ``jobs``; ``save(result, job)`` writes
     each result (default: its WAV at ``job.out``). A job whose output exists is skipped unless ``overwrite``;
     a :class:`SpectrostyleError` of one file is recorded in the summary and the run goes on."""
-    from spectrostyle.pipeline import save_result
+    from spectrostyle.pipeline import prepare_styles, save_result
+
+    if not isinstance(style, PreparedStyles):  # the styles are loaded and prepared once for every file
+        style = prepare_styles(method, style, max_seconds=transfer_options.get("max_seconds", 600.0))
 
     def default_save(result, job: Job) -> None:
         job.out.parent.mkdir(parents=True, exist_ok=True)
-        save_result(result, job.out, inputs=[job.source], overwrite=overwrite)
+        save_result(result, job.out, inputs=[job.source], overwrite=overwrite, bit_depth=bit_depth)
 
     save = save or default_save
     summary = FolderSummary()

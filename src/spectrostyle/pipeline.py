@@ -22,9 +22,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from spectrostyle.core.audio import load_audio, write_wav
+from spectrostyle.core.audio import (
+    MAX_PROCESSING_RATE,
+    check_output_format,
+    file_format,
+    mono_at,
+    output_container,
+    read_audio,
+    write_audio,
+)
 from spectrostyle.core.errors import InputError
-from spectrostyle.core.loudness import file_loudness, set_level
+from spectrostyle.core.loudness import integrated_loudness, set_level
 from spectrostyle.core.outputs import atomic_output, check_outputs, staged_outputs
 from spectrostyle.core.spectrogram import (
     Spectrogram,
@@ -35,6 +43,7 @@ from spectrostyle.core.spectrogram import (
     stft,
     stft_phase,
 )
+from spectrostyle.core.studio import high_band_profile, studio_audio
 from spectrostyle.methods.base import PHASE_INITS, TransferMethod, to_batch
 from spectrostyle.methods.registry import make_options, method_class
 
@@ -43,7 +52,13 @@ OUTPUT_PEAK = 0.98  # result audio is never louder than this (scaled down if nee
 
 @dataclass
 class TransferResult:
-    """What a transfer made: ``audio`` ``(samples,)`` float32 at ``spectrogram.config.sample_rate``."""
+    """What a transfer made.
+
+    ``output`` ``(samples, channels)`` float32 at ``output_rate`` Hz is the result as it is written: the content
+    file's rate and channels (or those asked for), its band above the model's made to follow the style
+    (:mod:`spectrostyle.core.studio`), to be stored at ``output_bit_depth``. ``audio`` ``(samples,)`` float32 at
+    ``spectrogram.config.sample_rate`` is the method's own mono result, which the experiment's metrics measure.
+    """
 
     audio: np.ndarray
     spectrogram: Spectrogram
@@ -53,26 +68,80 @@ class TransferResult:
     seconds: float = 0.0
     content: Spectrogram | None = None
     styles: list[Spectrogram] = field(default_factory=list)
+    output: np.ndarray | None = None
+    output_rate: int = 0
+    output_bit_depth: str = "16"
+
+    def __post_init__(self) -> None:
+        if self.output is None:
+            self.output = np.asarray(self.audio, dtype=np.float32)[:, None]
+            self.output_rate = self.spectrogram.config.sample_rate
 
 
 Source = str | os.PathLike | np.ndarray | Spectrogram
 
 
-def _load(source: Source, config: SpectrogramConfig, max_seconds: float, what: str
-          ) -> tuple[Spectrogram, np.ndarray | None]:
-    """The spectrogram of a source, and its audio ``(samples,)`` when the source was audio (None otherwise)."""
+@dataclass
+class _Loaded:
+    """A source as the pipeline uses it: its spectrogram; its mono audio at the model's rate (None for a
+    spectrogram); and, for a file, the recording as it is: ``(samples, channels)`` at ``rate``, ``bit_depth``."""
+
+    spectrogram: Spectrogram
+    audio: np.ndarray | None = None
+    recording: np.ndarray | None = None
+    rate: int = 0
+    bit_depth: str = "16"
+
+
+def _load(source: Source, config: SpectrogramConfig, max_seconds: float, what: str) -> _Loaded:
     if isinstance(source, Spectrogram):
         config.require_same(source.config, what)
-        return source, None
+        return _Loaded(source)
     if isinstance(source, np.ndarray):
-        audio = source
-    else:
-        audio = load_audio(source, sample_rate=config.sample_rate, max_seconds=max_seconds)
-    return Spectrogram.from_audio(audio, config), audio
+        return _Loaded(Spectrogram.from_audio(source, config), source)
+    recording, rate = read_audio(source, max_seconds=max_seconds)
+    audio = mono_at(recording, rate, config.sample_rate, what=f"'{source}'")
+    return _Loaded(Spectrogram.from_audio(audio, config), audio, recording, rate, file_format(source).bit_depth)
+
+
+@dataclass
+class PreparedStyles:
+    """Style sounds made ready once for many transfers by one method object (:func:`prepare_styles`): what the
+    method needs of them, their spectrograms, and their high band (:func:`~spectrostyle.core.studio.high_band_profile`,
+    averaged)."""
+
+    method: TransferMethod
+    prepared: Any
+    spectrograms: list[Spectrogram]
+    high_band: np.ndarray | None
+
+
+def prepare_styles(method: TransferMethod, style: Source | Sequence[Source] | None, *,
+                   max_seconds: float = 600.0) -> PreparedStyles:
+    """Load ``style`` (one source or several) and make it ready for ``method``: pass the result as ``style`` to
+    :func:`transfer` with the same method object to skip this work for every content."""
+    config = method.spectrogram_config
+    sources = _style_sources(style)
+    if method.needs_style and not sources:
+        raise InputError(f"method '{method.name}' needs a style sound (--style)")
+    loaded = [_load(s, config, max_seconds, "style") for s in sources]
+    prepared = method.prepare_styles([to_batch(s.spectrogram, method.device) for s in loaded])
+    model_rate = config.sample_rate
+    high_band = np.mean([_high_band(s, model_rate) for s in loaded], axis=0) if loaded else None
+    return PreparedStyles(method, prepared, [s.spectrogram for s in loaded], high_band)
+
+
+def _high_band(source: _Loaded, model_rate: int) -> np.ndarray:
+    """A source's high band as band extension uses it (none above the model's band for a source given at the model's
+    rate or as a spectrogram)."""
+    if source.recording is not None:
+        return high_band_profile(source.recording, source.rate, model_rate)
+    audio = source.audio if source.audio is not None else np.zeros(model_rate, dtype=np.float32)
+    return high_band_profile(audio, model_rate, model_rate)
 
 
 def _as_spectrogram(source: Source, config: SpectrogramConfig, max_seconds: float, what: str) -> Spectrogram:
-    return _load(source, config, max_seconds, what)[0]
+    return _load(source, config, max_seconds, what).spectrogram
 
 
 def _runner(method: str | TransferMethod, options: Any, settings: dict[str, Any]) -> TransferMethod:
@@ -104,7 +173,8 @@ def _phase_settings(runner: TransferMethod, phase_iterations: int | None, phase_
 def transfer(content: Source, style: Source | Sequence[Source] | None = None,
              method: str | TransferMethod = "gatys", *, options: Any = None, phase_iterations: int | None = None,
              phase_init: str | None = None, max_seconds: float = 600.0, progress: bool = False,
-             loudness: float | None = None, **settings: Any) -> TransferResult:
+             loudness: float | None = None, output_rate: int | None = None, output_channels: int | None = None,
+             **settings: Any) -> TransferResult:
     """Blend ``content`` with ``style`` by ``method``; returns the audio and its spectrogram.
 
     ``content``/``style``: a path, mono audio ``(samples,)`` at the method's sample rate, or a
@@ -113,43 +183,76 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
     (e.g. ``FastMethod(options)``), which keeps its loaded models from call to call. ``phase_iterations`` and
     ``phase_init`` (``"content"``: Griffin-Lim warm-started from the content's phase; ``"random"``) default to
     the method's (:attr:`TransferMethod.phase_iterations`, :attr:`TransferMethod.phase_init`); a content given
-    as a :class:`Spectrogram` has no phase, so its result starts from random phase. The result has the content's
-    integrated loudness (BS.1770), or ``loudness`` (LUFS) when given, and a true peak of at most -1 dBTP
-    (:func:`~spectrostyle.core.loudness.set_level`); a content given as a :class:`Spectrogram` gives no loudness to
-    match, so only the ceiling (and ``loudness``) apply.
+    as a :class:`Spectrogram` has no phase, so its result starts from random phase.
+
+    The result's ``output`` has the content file's sample rate and channels (``output_rate`` Hz and
+    ``output_channels`` override; an array or spectrogram content gives the method's rate, mono), its band above the
+    model's following the styles' (:func:`~spectrostyle.core.studio.studio_audio`), the content's integrated
+    loudness (BS.1770) or ``loudness`` (LUFS) when given, and a true peak of at most -1 dBTP
+    (:func:`~spectrostyle.core.loudness.set_level`).
     """
     started = time.perf_counter()
     runner = _runner(method, options, settings)
     n_iter, init = _phase_settings(runner, phase_iterations, phase_init)
     config = runner.spectrogram_config
-    content_spec, content_audio = _load(content, config, max_seconds, "content")
-    style_sources = _style_sources(style)
-    if runner.needs_style and not style_sources:
-        raise InputError(f"method '{runner.name}' needs a style sound (--style)")
-    style_specs = [_as_spectrogram(s, config, max_seconds, "style") for s in style_sources]
-    prepared = runner.prepare_styles([to_batch(s, runner.device) for s in style_specs])
-    images, history = runner.stylise_images(to_batch(content_spec, runner.device), prepared, progress=progress)
+    loaded = _load(content, config, max_seconds, "content")
+    content_spec = loaded.spectrogram
+    if isinstance(style, PreparedStyles):
+        if style.method is not runner:
+            raise InputError("prepared styles belong to the method object they were prepared by; pass that object")
+        styles = style
+    else:
+        styles = prepare_styles(runner, style, max_seconds=max_seconds)
+    images, history = runner.stylise_images(to_batch(content_spec, runner.device), styles.prepared,
+                                            progress=progress)
     image = images[0, 0].detach().cpu().clamp(0, 1)
     result_spec = Spectrogram(image=image, gain_db=content_spec.gain_db, num_samples=content_spec.num_samples,
                               config=config)
-    if init == "content" and content_audio is None:
+    if init == "content" and loaded.audio is None:
         init = "random"
     start: str | Tensor = init
     if init == "content":
-        start = stft_phase(torch.as_tensor(np.asarray(content_audio, dtype=np.float32)), config,
+        start = stft_phase(torch.as_tensor(np.asarray(loaded.audio, dtype=np.float32)), config,
                            num_frames=image.shape[-1])
-    audio = result_spec.to_audio(n_iter=n_iter, seed=runner.options.seed, init=start)
-    target = loudness
-    if target is None and isinstance(content, str | os.PathLike):
-        # the file's loudness as the user hears it (stereo, full band), not that of its 16 kHz mono mix: a stereo
-        # file's mono mix reads 3 LU quieter, and its band above 8 kHz counts in BS.1770's K-weighting
-        target = file_loudness(content)
-    audio = set_level(audio, config.sample_rate, reference=content_audio, target_lufs=target)
+    raw = result_spec.to_audio(n_iter=n_iter, seed=runner.options.seed, init=start)
+    # the content's loudness as the user hears it (its own rate and channels, full band), not that of its 16 kHz
+    # mono mix: a stereo file's mono mix reads 3 LU quieter, and its band above 8 kHz counts in BS.1770's K-weighting
+    target = loudness if loudness is not None or loaded.recording is None else \
+        integrated_loudness(loaded.recording, loaded.rate)
+    audio = set_level(raw, config.sample_rate, reference=loaded.audio, target_lufs=target)
+    output, rate = _studio_output(raw, runner, loaded, styles, output_rate, output_channels)
+    if output is not None:
+        output = set_level(output, rate, target_lufs=target)
     settings_record = dataclasses.asdict(runner.options)
-    settings_record.update(phase_iterations=n_iter, phase_init=init, loudness=loudness)
+    settings_record.update(phase_iterations=n_iter, phase_init=init, loudness=loudness, output_rate=output_rate,
+                           output_channels=output_channels)
     return TransferResult(audio=audio, spectrogram=result_spec, method=runner.name, settings=settings_record,
                           history=history, seconds=time.perf_counter() - started, content=content_spec,
-                          styles=style_specs)
+                          styles=styles.spectrograms, output=output, output_rate=rate,
+                          output_bit_depth=loaded.bit_depth)
+
+
+def _studio_output(raw: np.ndarray, runner: TransferMethod, content: _Loaded, styles: PreparedStyles,
+                   output_rate: int | None, output_channels: int | None) -> tuple[np.ndarray | None, int]:
+    """The result ``raw`` ``(samples,)`` at the model's rate in the output's rate and channels, full band; None (the
+    method's mono result stands) for an array or spectrogram content with no rate or channels asked for."""
+    model_rate = runner.spectrogram_config.sample_rate
+    if content.recording is None and output_rate is None and output_channels is None:
+        return None, model_rate
+    if output_rate is not None and output_rate < 1 or output_channels is not None and output_channels < 1:
+        raise InputError(f"the output's rate and channels must be positive, got {output_rate} Hz, "
+                         f"{output_channels} channels")
+    rate = output_rate or content.rate or model_rate
+    channels = output_channels or (content.recording.shape[1] if content.recording is not None else 1)
+    num_samples = round(len(content.recording) * rate / content.rate) if content.recording is not None else None
+    share = runner.style_share() if styles.high_band is not None else 0.0
+    band = (1.0 - share) * _high_band(content, model_rate)
+    if share > 0:
+        band = band + share * styles.high_band
+    output = studio_audio(raw, model_rate, sample_rate=rate, channels=channels, content=content.recording,
+                          content_rate=content.rate or None, profile=band, num_samples=num_samples,
+                          max_processing_rate=MAX_PROCESSING_RATE)
+    return output, rate
 
 
 def transfer_batch(contents: np.ndarray | Tensor, style: Source | Sequence[Source] | None = None,
@@ -221,22 +324,27 @@ def limit_peak(audio: np.ndarray, peak: float = OUTPUT_PEAK) -> np.ndarray:
     return (audio * (peak / current)).astype(np.float32)
 
 
-def save_result(result: TransferResult, out_wav: str | os.PathLike, *, png: str | os.PathLike | None = None,
+def save_result(result: TransferResult, out_path: str | os.PathLike, *, png: str | os.PathLike | None = None,
                 report_json: str | os.PathLike | None = None, inputs: Sequence[str | os.PathLike] = (),
-                overwrite: bool = True) -> None:
-    """Write the WAV, optionally a PNG of content | style | result spectrograms and a JSON of settings and
-    loss curves. Every output path is checked before anything is written (an existing file is refused unless
+                overwrite: bool = True, bit_depth: str | None = None) -> None:
+    """Write the result's ``output`` as WAV or FLAC (by ``out_path``'s extension) at ``bit_depth`` (16, 24 or float;
+    default the content file's), optionally a PNG of content | style | result spectrograms and a JSON of settings
+    and loss curves. Every output path is checked before anything is written (an existing file is refused unless
     ``overwrite``); all of them are written to temporary files and renamed together at the end, so an interrupted
     save leaves none of them changed."""
-    outputs = check_outputs([out_wav, png, report_json], inputs, overwrite=overwrite)
+    check_output_format(out_path, bit_depth)
+    outputs = check_outputs([out_path, png, report_json], inputs, overwrite=overwrite)
     with staged_outputs(*outputs) as temporaries:
-        write_wav(temporaries[0], result.audio, sample_rate=result.spectrogram.config.sample_rate)
+        write_audio(temporaries[0], result.output, sample_rate=result.output_rate,
+                    bit_depth=bit_depth or result.output_bit_depth, container=output_container(out_path))
         rest = iter(temporaries[1:])
         if png is not None:
             comparison_png(result, next(rest), atomic=False)
         if report_json is not None:
             record = {"method": result.method, "settings": result.settings, "seconds": result.seconds,
                       "spectrogram": result.spectrogram.metadata(), "history": result.history,
+                      "output": {"sample_rate": result.output_rate, "channels": int(result.output.shape[1]),
+                                 "bit_depth": bit_depth or result.output_bit_depth},
                       "inputs": [str(p) for p in inputs]}
             next(rest).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +15,10 @@ import soxr
 from spectrostyle.core.errors import InputError
 from spectrostyle.core.outputs import atomic_output, check_output_path
 
-__all__ = ["DEFAULT_MAX_SECONDS", "DEFAULT_SAMPLE_RATE", "SAVE_SUBTYPES", "SILENCE_PEAK", "atomic_output",
-           "check_output_path", "load_audio", "save_audio", "write_wav"]
+__all__ = ["AudioFormat", "BIT_DEPTHS", "DEFAULT_MAX_SECONDS", "DEFAULT_SAMPLE_RATE", "MAX_PROCESSING_RATE",
+           "SAVE_SUBTYPES", "SILENCE_PEAK", "atomic_output", "check_output_format", "check_output_path",
+           "file_format", "load_audio", "mono_at", "output_container", "read_audio", "save_audio", "write_audio",
+           "write_wav"]
 
 DEFAULT_SAMPLE_RATE = 16_000
 
@@ -46,9 +49,28 @@ def load_audio(
     path, a directory, a file that is not audio or is truncated, zero length, all silence, NaN/Inf
     samples, or a duration over ``max_seconds``.
     """
-    path = Path(path)
     if sample_rate <= 0:
         raise InputError(f"sample rate must be positive, got {sample_rate}")
+    samples, file_rate = read_audio(path, max_seconds=max_seconds)
+    return mono_at(samples, file_rate, sample_rate, what=_describe(Path(path)))
+
+
+def mono_at(samples: np.ndarray, rate: int, sample_rate: int, *, what: str = "the sound") -> np.ndarray:
+    """``samples`` ``(samples, channels)`` at ``rate`` -> their mix ``(samples,)`` float32 at ``sample_rate`` (soxr,
+    high quality); :class:`InputError` when the channels cancel to silence."""
+    mono = np.asarray(samples, dtype=np.float32).mean(axis=1, dtype=np.float64).astype(np.float32)
+    if np.abs(mono).max() < SILENCE_PEAK:
+        raise InputError(f"{what} is silent once its channels are mixed to mono (they cancel)")
+    if rate != sample_rate:
+        resampled = soxr.resample(mono, rate, sample_rate, quality="HQ").astype(np.float32)
+        mono = resampled if resampled.size else mono[:1]  # shorter than one sample at the new rate: keep one
+    return np.ascontiguousarray(mono)
+
+
+def read_audio(path: str | os.PathLike, *, max_seconds: float = DEFAULT_MAX_SECONDS) -> tuple[np.ndarray, int]:
+    """An audio file as it is: ``(samples, channels)`` float32 and its sample rate in Hz, with the checks of
+    :func:`load_audio` (one-line :class:`InputError` for anything that is not usable audio)."""
+    path = Path(path)
     if not max_seconds > 0:
         raise InputError(f"the length limit must be positive, got {max_seconds:g} s")
     if not path.exists():
@@ -85,13 +107,9 @@ def load_audio(
                          f"{max_seconds:g} s")
     if not np.isfinite(data).all():
         raise InputError(f"{_describe(path)} contains NaN or infinite samples")
-    mono = data.mean(axis=1, dtype=np.float64).astype(np.float32)
-    if np.abs(mono).max() < SILENCE_PEAK:
+    if np.abs(data).max() < SILENCE_PEAK:
         raise InputError(f"{_describe(path)} is silent (peak below -100 dBFS)")
-    if file_rate != sample_rate:
-        resampled = soxr.resample(mono, file_rate, sample_rate, quality="HQ").astype(np.float32)
-        mono = resampled if resampled.size else mono[:1]  # shorter than one sample at the new rate: keep one
-    return np.ascontiguousarray(mono)
+    return np.ascontiguousarray(data), int(file_rate)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -161,3 +179,67 @@ def write_wav(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int = 
     if subtype == "pcm16":
         audio = np.clip(audio, -1.0, 1.0)
     sf.write(str(path), audio, sample_rate, subtype=SAVE_SUBTYPES[subtype], format="WAV")
+
+
+BIT_DEPTHS = ("16", "24", "float")  # what a result can be written as
+OUTPUT_SUFFIXES = {".wav": "WAV", ".flac": "FLAC"}
+_SUBTYPE_OF_DEPTH = {"16": "PCM_16", "24": "PCM_24", "float": "FLOAT"}
+MAX_PROCESSING_RATE = 48_000  # results are made at most at this rate; files at higher rates come back at their own
+
+
+@dataclass(frozen=True)
+class AudioFormat:
+    """How a sound is stored: ``sample_rate`` in Hz, ``channels``, ``bit_depth`` one of :data:`BIT_DEPTHS`."""
+
+    sample_rate: int
+    channels: int
+    bit_depth: str
+
+    def describe(self) -> str:
+        depth = "32-bit float" if self.bit_depth == "float" else f"{self.bit_depth}-bit"
+        layout = {1: "mono", 2: "stereo"}.get(self.channels, f"{self.channels} channels")
+        return f"{self.sample_rate / 1000:g} kHz {layout} {depth}"
+
+
+def file_format(path: str | os.PathLike) -> AudioFormat:
+    """The rate, channels and bit depth of an audio file (24 for 24- and 32-bit integer files, float for float ones,
+    16 for everything else, lossy files included)."""
+    info = sf.info(str(path))
+    subtype = (info.subtype or "").upper()
+    depth = "24" if subtype in ("PCM_24", "PCM_32") else "float" if subtype in ("FLOAT", "DOUBLE") else "16"
+    return AudioFormat(int(info.samplerate), int(info.channels), depth)
+
+
+def output_container(path: str | os.PathLike) -> str:
+    """``WAV`` or ``FLAC`` by the file name's extension; anything else is refused."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise InputError(f"'{path}': results are written as .wav or .flac, not '{suffix or 'no extension'}'")
+    return OUTPUT_SUFFIXES[suffix]
+
+
+def check_output_format(path: str | os.PathLike, bit_depth: str | None) -> None:
+    """Refuse an output name or a bit depth the container cannot hold (FLAC holds 16- and 24-bit samples)."""
+    container = output_container(path)
+    if bit_depth is not None and bit_depth not in BIT_DEPTHS:
+        raise InputError(f"bit depth must be one of {', '.join(BIT_DEPTHS)}, got '{bit_depth}'")
+    if container == "FLAC" and bit_depth == "float":
+        raise InputError(f"'{path}': FLAC holds 16- or 24-bit samples; write .wav for 32-bit float")
+
+
+def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int, bit_depth: str = "16",
+                container: str | None = None) -> None:
+    """Write ``audio`` ``(samples,)`` or ``(samples, channels)`` straight to ``path`` as WAV or FLAC (``container``,
+    default by ``path``'s extension) with ``bit_depth`` 16, 24 or float (FLAC: a float request is stored as 24-bit).
+    Integer depths are clipped to [-1, 1]; the caller keeps the level below that (:mod:`spectrostyle.core.loudness`).
+    Temporary files of :class:`~spectrostyle.core.outputs.staged_outputs` have other extensions: pass
+    ``container``."""
+    container = container or output_container(path)
+    if bit_depth not in BIT_DEPTHS:
+        raise InputError(f"bit depth must be one of {', '.join(BIT_DEPTHS)}, got '{bit_depth}'")
+    audio = _checked_audio(audio, Path(path))
+    if container == "FLAC" and bit_depth == "float":
+        bit_depth = "24"
+    if bit_depth != "float":
+        audio = np.clip(audio, -1.0, 1.0)
+    sf.write(str(path), audio, sample_rate, subtype=_SUBTYPE_OF_DEPTH[bit_depth], format=container)

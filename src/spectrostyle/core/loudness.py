@@ -54,8 +54,9 @@ def true_peak_db(audio: np.ndarray, sample_rate: int) -> float:
 
 
 def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float = TRUE_PEAK_CEILING_DB) -> np.ndarray:
-    """``audio`` ``(samples,)`` with its true peak brought to at most ``ceiling_db`` by a look-ahead peak limiter:
-    the gain falls ahead of each peak that would pass the ceiling (so nothing is clipped) and recovers after it.
+    """``audio`` ``(samples,)`` or ``(samples, channels)`` with its true peak brought to at most ``ceiling_db`` by a
+    look-ahead peak limiter (one gain for all channels): the gain falls ahead of each peak that would pass the
+    ceiling (so nothing is clipped) and recovers after it.
 
     Written here because the maintained audio libraries we use (librosa, soxr, pyloudnorm) measure but do not limit;
     it works on the 4x-oversampled magnitude, so the true peak, not only the sample peak, stays under the ceiling.
@@ -66,9 +67,11 @@ def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float = TRUE_PEAK_CEI
     ceiling = 10.0 ** (ceiling_db / 20.0)
     if not audio.size or true_peak_db(audio, sample_rate) <= ceiling_db:
         return audio
-    upsampled = np.abs(soxr.resample(audio, sample_rate, sample_rate * OVERSAMPLING, quality="HQ"))
-    envelope = np.maximum(upsampled[: len(upsampled) // OVERSAMPLING * OVERSAMPLING]
-                          .reshape(-1, OVERSAMPLING).max(axis=1), np.abs(audio[: len(upsampled) // OVERSAMPLING]))
+    channels = audio if audio.ndim == 2 else audio[:, None]  # (samples, channels): one gain for all (linked)
+    upsampled = np.abs(soxr.resample(channels, sample_rate, sample_rate * OVERSAMPLING, quality="HQ")).max(axis=1)
+    whole = len(upsampled) // OVERSAMPLING
+    envelope = np.maximum(upsampled[: whole * OVERSAMPLING].reshape(-1, OVERSAMPLING).max(axis=1),
+                          np.abs(channels[:whole]).max(axis=1))
     envelope = np.pad(envelope, (0, len(audio) - len(envelope)), mode="edge") if len(envelope) < len(audio) else \
         envelope[: len(audio)]
     wanted = np.minimum(1.0, ceiling / np.maximum(envelope, 1e-12))  # the gain each sample needs on its own
@@ -77,15 +80,16 @@ def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float = TRUE_PEAK_CEI
     # ahead of a peak, recovering after it) rather than sample by sample
     span = max(1, int(LIMITER_SPAN_S * sample_rate))
     gain = uniform_filter1d(minimum_filter1d(wanted, size=2 * span + 1, mode="nearest"), size=span, mode="nearest")
-    limited = (audio * gain).astype(np.float32)
+    limited = (audio * (gain if audio.ndim == 1 else gain[:, None])).astype(np.float32)
     excess = true_peak_db(limited, sample_rate) - ceiling_db
     return limited if excess <= 0 else (limited * 10.0 ** (-excess / 20.0)).astype(np.float32)
 
 
 def set_level(audio: np.ndarray, sample_rate: int, *, reference: np.ndarray | None = None,
               target_lufs: float | None = None, ceiling_db: float = TRUE_PEAK_CEILING_DB) -> np.ndarray:
-    """``audio`` ``(samples,)`` at the loudness of ``reference`` (or at ``target_lufs``, which wins), its true peak at
-    most ``ceiling_db``. Where either has no integrated loudness (under 0.4 s, silent), only the ceiling applies."""
+    """``audio`` ``(samples,)`` or ``(samples, channels)`` at the loudness of ``reference`` (or at ``target_lufs``,
+    which wins), its true peak at most ``ceiling_db``. Where either has no integrated loudness (under 0.4 s, silent),
+    only the ceiling applies."""
     audio = np.asarray(audio, dtype=np.float32)
     target = target_lufs if target_lufs is not None else (
         integrated_loudness(reference, sample_rate) if reference is not None else None)

@@ -145,3 +145,44 @@ def confusion_matrix(labels: Tensor, predicted: Tensor, num_classes: int) -> np.
     matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(matrix, (labels.numpy(), predicted.numpy()), 1)
     return matrix
+
+
+def stereo_image(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The stereo image of ``audio`` ``(samples, 2)`` by third-octave band (150 Hz up; one band below):
+    inter-channel level difference in dB (left over right), correlation (-1..1, the normalised real cross-spectrum,
+    as a correlation meter reads a band), and each band's share of the energy -> three ``(bands,)`` arrays."""
+    from spectrostyle.core.studio import LOWEST_BAND_HZ, band_edges, band_energies, frame_size, studio_stft
+
+    n_fft = frame_size(sample_rate)
+    spectra = studio_stft(np.asarray(audio, dtype=np.float32).T, n_fft)
+    edges = band_edges(LOWEST_BAND_HZ, sample_rate / 2, first_edge_hz=0.0)
+    bin_hz = sample_rate / n_fft
+    energy = band_energies(spectra.abs() ** 2, bin_hz, edges).sum(axis=-1)  # (2, bands)
+    cross = band_energies((spectra[0] * spectra[1].conj()).real, bin_hz, edges, signed=True).sum(axis=-1)
+    level_db = 10.0 * np.log10((energy[0] + 1e-20) / (energy[1] + 1e-20))
+    correlation = cross / (np.sqrt(energy[0] * energy[1]) + 1e-20)
+    return level_db, correlation, energy.sum(axis=0) / max(float(energy.sum()), 1e-20)
+
+
+def stereo_image_error(reference: np.ndarray, audio: np.ndarray, sample_rate: int, *, min_share: float = 1e-3
+                       ) -> tuple[float, float]:
+    """How far the stereo image of ``audio`` is from ``reference``'s (both ``(samples, 2)`` at ``sample_rate``):
+    the energy-weighted mean absolute difference of the bands' level differences (dB) and of their correlations,
+    over the bands holding at least ``min_share`` of both sounds' energy."""
+    level_a, correlation_a, share_a = stereo_image(reference, sample_rate)
+    level_b, correlation_b, share_b = stereo_image(audio, sample_rate)
+    used = (share_a >= min_share) & (share_b >= min_share)
+    weight = share_a[used] / share_a[used].sum()
+    return (float(np.sum(weight * np.abs(level_a[used] - level_b[used]))),
+            float(np.sum(weight * np.abs(correlation_a[used] - correlation_b[used]))))
+
+
+def high_band_share_db(audio: np.ndarray, sample_rate: int, above_hz: float = 8000.0) -> float:
+    """The share of ``audio``'s energy (``(samples,)`` or ``(samples, channels)``, channels mixed) above
+    ``above_hz``, in dB (-inf when it has none, or its rate has no band there)."""
+    mono = np.asarray(audio, dtype=np.float32)
+    mono = mono.mean(axis=1) if mono.ndim == 2 else mono
+    power = np.abs(librosa.stft(mono, n_fft=2048, hop_length=512)) ** 2
+    frequencies = librosa.fft_frequencies(sr=sample_rate, n_fft=2048)
+    share = power[frequencies >= above_hz].sum() / max(float(power.sum()), 1e-30)
+    return float(10.0 * np.log10(share)) if share > 0 else float("-inf")

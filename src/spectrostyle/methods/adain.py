@@ -209,6 +209,16 @@ class AdainMethod(TransferMethod):
     def spectrogram_config(self) -> SpectrogramConfig:
         return self.models[1].spectrogram
 
+    def style_share(self) -> float:
+        """The strength: ``alpha``, or the alpha curve's mean over its span."""
+        if self.options.alpha_curve is None:
+            return float(self.options.alpha)
+        points = parse_alpha_curve(self.options.alpha_curve)
+        if len(points) == 1:
+            return points[0][1]
+        times = [p[0] for p in points]
+        return float(np.mean(np.interp(np.linspace(times[0], times[-1], 101), times, [p[1] for p in points])))
+
     def prepare_styles(self, styles: Sequence[Tensor]) -> StyleStatistics:
         """The mixed ``relu4_1`` statistics of style images ``(1, 1, F, T')`` (see :func:`style_statistics`)."""
         if not len(styles):

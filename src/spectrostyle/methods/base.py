@@ -125,6 +125,12 @@ class TransferMethod(abc.ABC):
         """The spectrogram config this method's models were made for."""
         return SpectrogramConfig()
 
+    def style_share(self) -> float:
+        """How much of the result's timbre comes from the style sounds (0..1; the rest from the content): the band
+        above the model's, which the pipeline makes, follows the styles' and the content's high bands in this
+        proportion. Methods that take a style: 1; the others: 0 (their model is the style)."""
+        return 1.0 if self.needs_style else 0.0
+
 
 def to_batch(spec: Spectrogram, device: torch.device) -> Tensor:
     """A spectrogram's image as a ``(1, 1, F, T)`` float32 batch on ``device``."""

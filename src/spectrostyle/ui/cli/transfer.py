@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
+from spectrostyle.core.audio import BIT_DEPTHS
 from spectrostyle.methods.registry import METHODS, method_class
-from spectrostyle.ui.cli.options import float_list, name_list, overwrite_option, require_suffix
+from spectrostyle.ui.cli.options import float_list, name_list, overwrite_option
 
 COMMON_SETTINGS = ("seed", "device")  # every method has them: plain flags with their defaults
 
@@ -117,10 +118,11 @@ def method_settings(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--method", default="gatys", show_default=True,
               help=f"Transfer method: {', '.join(METHODS)}.")
 @click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), default=None,
-              help="WAV to write (one CONTENT).")
+              help="WAV or FLAC to write (one CONTENT).")
 @click.option("--out-dir", type=click.Path(path_type=Path), default=None,
               help="Folder for the results of many CONTENT files and folders (searched for audio files, sub-folders "
-                   "mirrored, NAME.wav each); results that exist are skipped, so a killed run continues.")
+                   "mirrored, NAME.flac for FLAC inputs and NAME.wav for the rest); results that exist are skipped, "
+                   "so a killed run continues.")
 @click.option("--png", "png_path", type=click.Path(path_type=Path), default=None,
               help="Also write content | style | result spectrograms side by side (with -o).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
@@ -134,57 +136,76 @@ def method_settings(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--loudness", type=click.FloatRange(-70.0, 0.0), default=None, metavar="LUFS",
               help="Integrated loudness of the result (BS.1770), e.g. -14 (default: the content's); the true peak "
                    "stays at or below -1 dBTP.")
+@click.option("--sample-rate", "output_rate", type=click.IntRange(8000, 384_000), default=None, metavar="HZ",
+              help="Sample rate of the result (default: the content's; made at up to 48 kHz, higher rates resampled).")
+@click.option("--channels", "output_channels", type=click.IntRange(1, 8), default=None,
+              help="Channels of the result (default: the content's; a stereo result of stereo content keeps its "
+                   "image, one of mono content is the same in both).")
+@click.option("--bit-depth", type=click.Choice(list(BIT_DEPTHS)), default=None,
+              help="Sample format of the result (default: the content's: 24 for 24- and 32-bit files, float for "
+                   "float ones, else 16; FLAC holds 16 and 24).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @overwrite_option()
 def transfer_cmd(contents: tuple[Path, ...], styles: tuple[Path, ...], method: str, out_path: Path | None,
                  out_dir: Path | None, png_path: Path | None, json_path: Path | None, phase_iterations: int | None,
-                 max_seconds: float, loudness: float | None, quiet: bool, seed: int, device: str, overwrite: bool,
-                 **values: Any) -> None:
-    """Make a new sound from CONTENT in the style of --style (-o OUT.wav), or from many files and folders
-    (--out-dir DIR; also under torchrun, each process taking its share). The WAV, PNG and JSON of one sound are
-    written together at the end (all or none); existing ones are refused before any work unless --overwrite."""
+                 max_seconds: float, loudness: float | None, output_rate: int | None, output_channels: int | None,
+                 bit_depth: str | None, quiet: bool, seed: int, device: str, overwrite: bool, **values: Any) -> None:
+    """Make a new sound from CONTENT in the style of --style (-o OUT.wav or OUT.flac), or from many files and folders
+    (--out-dir DIR; also under torchrun, each process taking its share).
+
+    The result has the content's sample rate, channels and bit depth, and its loudness (BS.1770) with a true peak of
+    at most -1 dBTP: the methods work on 16 kHz mono spectrograms, and the band above 7.2 kHz and the stereo image
+    are made from the style's high band and the content's image. The audio, PNG and JSON of one sound are written
+    together at the end (all or none); existing ones are refused before any work unless --overwrite."""
+    from spectrostyle.core.audio import AudioFormat, check_output_format
     from spectrostyle.core.outputs import check_outputs
     from spectrostyle.pipeline import save_result, transfer
 
-    settings = dict(phase_iterations=phase_iterations, max_seconds=max_seconds, loudness=loudness, seed=seed,
-                    device=device, **method_settings(values))
+    settings = dict(phase_iterations=phase_iterations, max_seconds=max_seconds, loudness=loudness,
+                    output_rate=output_rate, output_channels=output_channels, seed=seed, device=device,
+                    **method_settings(values))
     if out_dir is not None:
         if out_path is not None or png_path is not None or json_path is not None:
             raise click.UsageError("--out-dir writes one WAV per input; -o, --png and --json are for one CONTENT")
-        _transfer_many(contents, styles, method, out_dir, overwrite=overwrite, quiet=quiet, settings=settings)
+        _transfer_many(contents, styles, method, out_dir, overwrite=overwrite, quiet=quiet, bit_depth=bit_depth,
+                       settings=settings)
         return
     if out_path is None:
         raise click.UsageError("give -o OUT.wav (one CONTENT) or --out-dir DIR (many)")
     if len(contents) != 1:
         raise click.UsageError(f"{len(contents)} CONTENT inputs need --out-dir DIR, not -o")
     content = contents[0]
-    require_suffix(out_path, ".wav")
     inputs = [content, *styles]
+    check_output_format(out_path, bit_depth)
     check_outputs([out_path, png_path, json_path], inputs, overwrite=overwrite)  # before minutes of work
     result = transfer(content, list(styles) or None, method, progress=not quiet, **settings)
-    save_result(result, out_path, png=png_path, report_json=json_path, inputs=inputs, overwrite=overwrite)
-    click.echo(f"{out_path}: {result.spectrogram.duration:.2f} s by {method} in {result.seconds:.1f} s")
+    save_result(result, out_path, png=png_path, report_json=json_path, inputs=inputs, overwrite=overwrite,
+                bit_depth=bit_depth)
+    shown = AudioFormat(result.output_rate, result.output.shape[1], bit_depth or result.output_bit_depth)
+    click.echo(f"{out_path}: {result.spectrogram.duration:.2f} s, {shown.describe()}, by {method} in "
+               f"{result.seconds:.1f} s")
 
 
 def _transfer_many(contents: tuple[Path, ...], styles: tuple[Path, ...], method: str, out_dir: Path, *,
-                   overwrite: bool, quiet: bool, settings: dict[str, Any]) -> None:
+                   overwrite: bool, quiet: bool, bit_depth: str | None, settings: dict[str, Any]) -> None:
     """``transfer --out-dir``: one method object (models loaded once) over this process's share of the files;
     each failure one line; the summary; exit status 1 when any file failed."""
-    from spectrostyle.core.audio import load_audio
     from spectrostyle.core.errors import InputError
     from spectrostyle.folders import my_share, plan_jobs, transfer_files
     from spectrostyle.methods.registry import make_options
+    from spectrostyle.pipeline import prepare_styles
 
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out-dir '{out_dir}' exists and is not a folder")
     jobs = my_share(plan_jobs(contents, out_dir))
-    phase = {key: settings.pop(key) for key in ("phase_iterations", "max_seconds", "loudness")}
+    phase = {key: settings.pop(key) for key in ("phase_iterations", "max_seconds", "loudness", "output_rate",
+                                                "output_channels")}
     runner = method_class(method)(make_options(method, **settings))
-    config = runner.spectrogram_config  # models load once, before the first file
-    style_audio = [load_audio(s, sample_rate=config.sample_rate, max_seconds=phase["max_seconds"]) for s in styles]
-    summary = transfer_files(jobs, runner, style_audio or None, overwrite=overwrite, progress=not quiet, **phase)
+    prepared = prepare_styles(runner, list(styles), max_seconds=phase["max_seconds"])  # models and styles: once
+    summary = transfer_files(jobs, runner, prepared, overwrite=overwrite, progress=not quiet, bit_depth=bit_depth,
+                             **phase)
     for source, message in summary.failed:
         click.echo(f"spectrostyle: {source}: {message}", err=True)
     click.echo(f"{out_dir}: {summary.line()}")

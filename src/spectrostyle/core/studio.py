@@ -1,0 +1,266 @@
+"""A method's result as studio material: the content's sample rate and channels, and the full band.
+
+Every shipped model works on 16 kHz mono spectrograms (their band ends at 8 kHz). :func:`studio_audio` takes a
+result to the output's rate and channels in one STFT at that rate:
+
+- **Band extension** (spectral band replication, as HE-AAC's SBR): the band above the crossover (0.9 of the model's
+  Nyquist frequency) is patched from the octave below it by frequency shifts of whole multiples of 4 STFT bins
+  (with the hop a quarter of the frame, a shifted bin's phase advances as its new frequency needs: a clean
+  single-sideband shift), then each third-octave band is set, frame by frame, to the share of the frame's
+  low-band energy that the same band holds in the style (:func:`high_band_profile`). The temporal envelope thus
+  follows the result, the spectral envelope the style; a style without a high band gives none.
+- **Stereo image** (parametric stereo, as HE-AAC v2): per band and frame, each channel's level against the content's
+  mid and the channels' correlation are measured on the content and given to the mono result, the part the
+  channels do not share made by a decorrelated copy (a different short delay per band).
+
+These are written here because no maintained library does either to a given signal; the STFTs are torch's.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import soxr
+import torch
+from scipy.ndimage import uniform_filter1d
+
+CROSSOVER_OF_NYQUIST = 0.9  # the band made here starts at this share of the model's Nyquist frequency
+FRAME_SECONDS = 0.046  # STFT frame (a power of two near this: 2048 samples at 44.1 and 48 kHz), hop a quarter
+BANDS_PER_OCTAVE = 3
+LOWEST_BAND_HZ = 150.0  # stereo bands: one band below this, third octaves above
+MAX_BAND_GAIN_DB = 24.0  # band extension never lifts a patched band by more than this (no hiss from near-silence)
+MAX_MONO_LIFT = 8.0  # what the mono mix lost of channels that do not share a band is restored up to 18 dB
+SMOOTHING_FRAMES = 5  # band energies are averaged over this many frames before levels and correlations are taken
+DECORRELATION_DELAYS_S = (0.0007, 0.0049)  # the decorrelated copy's per-band delays are drawn from this range
+DECORRELATION_SEED = 1770
+
+
+def frame_size(sample_rate: int) -> int:
+    """The STFT frame in samples at ``sample_rate``: the power of two nearest :data:`FRAME_SECONDS`."""
+    return 2 ** max(5, round(math.log2(FRAME_SECONDS * sample_rate)))
+
+
+def studio_stft(audio: np.ndarray, n_fft: int) -> torch.Tensor:
+    """``(channels, samples)`` -> ``(channels, n_fft // 2 + 1, frames)`` complex (centred Hann frames, hop n_fft/4)."""
+    signal = torch.as_tensor(np.ascontiguousarray(audio, dtype=np.float32))
+    return torch.stft(signal, n_fft, n_fft // 4, window=torch.hann_window(n_fft), center=True, pad_mode="constant",
+                      return_complex=True)
+
+
+def studio_istft(spectra: torch.Tensor, n_fft: int, num_samples: int) -> np.ndarray:
+    """Inverse of :func:`studio_stft`: ``(channels, bins, frames)`` -> ``(channels, num_samples)`` float32."""
+    audio = torch.istft(spectra, n_fft, n_fft // 4, window=torch.hann_window(n_fft), center=True,
+                        length=num_samples)
+    return audio.numpy().astype(np.float32)
+
+
+def band_edges(low_hz: float, high_hz: float, first_edge_hz: float | None = None) -> np.ndarray:
+    """Third-octave band edges in Hz from ``low_hz`` to ``high_hz`` (``first_edge_hz``: an extra edge below)."""
+    count = max(1, math.ceil(BANDS_PER_OCTAVE * math.log2(high_hz / low_hz)))
+    edges = low_hz * 2.0 ** (np.arange(count + 1) / BANDS_PER_OCTAVE)
+    edges[-1] = high_hz
+    return np.concatenate([[first_edge_hz], edges]) if first_edge_hz is not None else edges
+
+
+def band_energies(power: torch.Tensor, bin_hz: float, edges_hz: np.ndarray, *, signed: bool = False) -> np.ndarray:
+    """``power`` ``(..., bins, frames)`` summed over each band -> ``(..., bands, frames)`` float64 (at least 0 unless
+    ``signed``: sums of differences of a running sum can fall a rounding error below)."""
+    bins = np.clip(np.round(edges_hz / bin_hz).astype(int), 0, power.shape[-2])
+    cumulative = torch.cumsum(torch.nn.functional.pad(power.double(), (0, 0, 1, 0)), dim=-2).numpy()
+    sums = cumulative[..., bins[1:], :] - cumulative[..., bins[:-1], :]
+    return sums if signed else np.maximum(sums, 0.0)
+
+
+def _per_bin(values: np.ndarray, bin_hz: float, edges_hz: np.ndarray, num_bins: int) -> torch.Tensor:
+    """Band values ``(..., bands, frames)`` spread to their bins -> ``(..., num_bins, frames)`` (bins outside every
+    band take the nearest band's)."""
+    centres = np.arange(num_bins) * bin_hz
+    band = np.clip(np.searchsorted(edges_hz, centres, side="right") - 1, 0, len(edges_hz) - 2)
+    return torch.as_tensor(values[..., band, :])
+
+
+def high_band_profile(audio: np.ndarray, sample_rate: int, model_rate: int) -> np.ndarray:
+    """The high band of ``audio`` (``(samples,)`` or ``(samples, channels)`` at ``sample_rate``) as band extension
+    uses it: the energy of each band above the crossover over the energy below it, summed over the sound ->
+    ``(bands,)`` for the bands of :func:`high_band_edges` (0 where the sound has no band: above its Nyquist
+    frequency)."""
+    edges = high_band_edges(model_rate)
+    mono = np.asarray(audio, dtype=np.float32)
+    mono = mono.mean(axis=1) if mono.ndim == 2 else mono
+    n_fft = frame_size(sample_rate)
+    power = studio_stft(mono[None], n_fft)[0].abs() ** 2
+    bin_hz = sample_rate / n_fft
+    low = float(band_energies(power, bin_hz, np.array([0.0, edges[0]])).sum())
+    inside = _within(edges, sample_rate, n_fft)
+    high = np.zeros(len(edges) - 1)
+    high[: len(inside) - 1] = band_energies(power, bin_hz, inside).sum(axis=-1)
+    return high / low if low > 0 else np.zeros(len(edges) - 1)
+
+
+def _within(edges_hz: np.ndarray, sample_rate: int, n_fft: int) -> np.ndarray:
+    """The band edges that fall below the Nyquist frequency of ``sample_rate``, the last band reaching past it so
+    that it holds the Nyquist bin."""
+    nyquist = sample_rate / 2
+    kept = edges_hz[edges_hz < nyquist * 0.999]
+    return kept if len(kept) == len(edges_hz) else np.append(kept, nyquist + sample_rate / n_fft / 2)
+
+
+def high_band_edges(model_rate: int) -> np.ndarray:
+    """The band-extension bands' edges in Hz: third octaves from the crossover up to 24 kHz."""
+    return band_edges(CROSSOVER_OF_NYQUIST * model_rate / 2, 24_000.0)
+
+
+def extend_band(spectrum: torch.Tensor, sample_rate: int, model_rate: int, profile: np.ndarray) -> torch.Tensor:
+    """``spectrum`` ``(bins, frames)`` (of :func:`studio_stft` at ``sample_rate``) with its band above the crossover
+    made from the octave below it and shaped by ``profile`` (:func:`high_band_profile`)."""
+    n_fft = 2 * (spectrum.shape[0] - 1)
+    bin_hz = sample_rate / n_fft
+    edges = high_band_edges(model_rate)
+    first = int(round(edges[0] / bin_hz))
+    width = 4 * max(1, round(first / 2 / 4))  # the source band: about an octave, a multiple of 4 bins
+    if first >= spectrum.shape[0] or first - width < 1:
+        return spectrum
+    targets = torch.arange(first, spectrum.shape[0])
+    sources = first - width + (targets - first) % width
+    extended = spectrum.clone()
+    extended[first:] = spectrum[sources]
+    power = extended.abs() ** 2
+    low = band_energies(power[None], bin_hz, np.array([0.0, edges[0]]))[0, 0]  # (frames,)
+    inside = _within(edges, sample_rate, n_fft)
+    patched = band_energies(power[None], bin_hz, inside)[0]  # (bands, frames)
+    wanted = np.asarray(profile, dtype=np.float64)[: len(inside) - 1, None] * low[None]
+    # energies over three frames, so that the gains do not flutter from frame to frame (averaging the gains instead
+    # would let a transient through where the wanted band is empty)
+    wanted, patched = (np.maximum(uniform_filter1d(e, size=3, axis=-1, mode="nearest"), 0.0) for e in (wanted, patched))
+    tiny = 1e-12 * max(float(low.max()), 1e-30)
+    gain_db = np.minimum(10.0 * (np.log10(wanted + tiny) - np.log10(patched + tiny)), MAX_BAND_GAIN_DB)
+    gains = _per_bin(10.0 ** (gain_db / 20.0), bin_hz, inside, spectrum.shape[0]).to(spectrum.real.dtype)
+    extended[first:] = extended[first:] * gains[first:]
+    return extended
+
+
+def _decorrelated(spectrum: torch.Tensor, sample_rate: int, edges_hz: np.ndarray, seed: int) -> torch.Tensor:
+    """``spectrum`` ``(bins, frames)`` delayed by a different short time in each band: a copy that sounds the same but
+    correlates little with it."""
+    rng = np.random.default_rng(seed)
+    centres = np.sqrt(np.maximum(edges_hz[:-1], edges_hz[1] / 2) * edges_hz[1:])
+    # a quarter period at the band's centre (the copy is then in quadrature there) plus whole periods to come near a
+    # delay drawn for the band: neighbouring bands differ, so the copy's phase wanders across the spectrum
+    periods = np.round(rng.uniform(*DECORRELATION_DELAYS_S, size=len(centres)) * centres)
+    delays = (periods + 0.25) / centres
+    n_fft = 2 * (spectrum.shape[0] - 1)
+    bin_hz = sample_rate / n_fft
+    delay = _per_bin(delays[:, None], bin_hz, edges_hz, spectrum.shape[0])[:, 0]
+    phase = -2.0 * math.pi * torch.arange(spectrum.shape[0], dtype=torch.float64) * bin_hz * delay
+    return spectrum * torch.polar(torch.ones_like(phase), phase).to(spectrum.dtype)[:, None]
+
+
+def stereo_image(spectrum: torch.Tensor, content: torch.Tensor, sample_rate: int) -> torch.Tensor:
+    """The mono ``spectrum`` ``(bins, frames)`` given the stereo image of ``content`` ``(channels, bins, frames)``:
+    per band and frame each channel's level against the content's mid, and (two channels) their correlation ->
+    ``(channels, bins, frames)``."""
+    channels, num_bins, frames = content.shape
+    n_fft = 2 * (num_bins - 1)
+    bin_hz = sample_rate / n_fft
+    edges = band_edges(LOWEST_BAND_HZ, sample_rate / 2, first_edge_hz=0.0)
+    mid = content.mean(dim=0)
+
+    def smoothed(power: torch.Tensor, signed: bool = False) -> np.ndarray:
+        # a moving average by running sums: energies can come out a rounding error below 0, so they are clamped
+        averaged = uniform_filter1d(band_energies(power, bin_hz, edges, signed=signed), size=SMOOTHING_FRAMES,
+                                    axis=-1, mode="nearest")
+        return averaged if signed else np.maximum(averaged, 0.0)
+
+    mid_energy = smoothed(mid.abs() ** 2)  # (bands, frames)
+    channel_energy = smoothed(content.abs() ** 2)  # (channels, bands, frames)
+    # where the content is (nearly) silent but the result is not, a band takes its image over the whole sound
+    floor = 1e-4 * mid_energy.mean(axis=-1, keepdims=True) + 1e-20
+    weight = mid_energy / (mid_energy + floor)
+
+    def now_or_overall(now: np.ndarray, overall: np.ndarray) -> np.ndarray:
+        return weight * now + (1 - weight) * overall
+
+    total = channel_energy.sum(axis=0)  # each channel's share of the energy gives the level differences exactly
+    share = now_or_overall(np.sqrt(channels * channel_energy / (total + 1e-30)),
+                           np.sqrt(channels * channel_energy.sum(-1, keepdims=True)
+                                   / (total.sum(-1, keepdims=True) + 1e-30)))
+    # the mono mix loses what the channels do not share (down to nothing for opposite channels): the same lift
+    # for every channel gives it back, up to a limit
+    lift = now_or_overall(np.sqrt(total / (channels * mid_energy + 1e-30)),
+                          np.sqrt(total.sum(-1, keepdims=True) / (channels * mid_energy.sum(-1, keepdims=True)
+                                                                   + 1e-30)))
+    levels = share * np.minimum(lift, MAX_MONO_LIFT)
+    if channels == 2:
+        cross = smoothed((content[0] * content[1].conj()).real, signed=True)
+        both = np.sqrt(channel_energy[0] * channel_energy[1]) + 1e-30
+        overall = cross.sum(-1, keepdims=True) / (np.sqrt((channel_energy[0].sum(-1, keepdims=True))
+                                                          * channel_energy[1].sum(-1, keepdims=True)) + 1e-30)
+        correlation = np.clip(now_or_overall(cross / both, overall), -1.0, 1.0)
+        shared = _per_bin(np.sqrt((1 + correlation) / 2), bin_hz, edges, num_bins)
+        apart = _per_bin(np.sqrt((1 - correlation) / 2), bin_hz, edges, num_bins)
+        other = _decorrelated(spectrum, sample_rate, edges, DECORRELATION_SEED)
+        parts = [shared * spectrum + apart * other, shared * spectrum - apart * other]
+    else:  # three or more channels: each shares with the mid as much as the content's does
+        parts = []
+        for index in range(channels):
+            cross = smoothed((content[index] * mid.conj()).real, signed=True)
+            correlation = np.clip(cross / (np.sqrt(channel_energy[index] * mid_energy) + 1e-30), 0.0, 1.0)
+            other = _decorrelated(spectrum, sample_rate, edges, DECORRELATION_SEED + index)
+            parts.append(_per_bin(np.sqrt(correlation), bin_hz, edges, num_bins) * spectrum
+                         + _per_bin(np.sqrt(1 - correlation), bin_hz, edges, num_bins) * other)
+    mixed = torch.stack(parts)  # (channels, bins, frames)
+    # the copy is not orthogonal to the result bin by bin, so a channel's energy strays from the wanted share: each
+    # band and frame is set to what it should hold, keeping the level differences exact
+    wanted = levels ** 2 * smoothed(spectrum.abs()[None] ** 2)
+    held = smoothed(mixed.abs() ** 2)
+    gains = _per_bin(np.sqrt(wanted / (held + 1e-30)), bin_hz, edges, num_bins)
+    return (gains * mixed).to(spectrum.dtype)
+
+
+def studio_audio(result: np.ndarray, model_rate: int, *, sample_rate: int, channels: int,
+                 content: np.ndarray | None = None, content_rate: int | None = None,
+                 profile: np.ndarray | None = None, num_samples: int | None = None,
+                 max_processing_rate: int = 48_000) -> np.ndarray:
+    """``result`` ``(samples,)`` mono at ``model_rate`` -> ``(num_samples, channels)`` float32 at ``sample_rate``.
+
+    Above the model's band, the band of ``profile`` (:func:`high_band_profile` of the style; none when None); the
+    stereo image of ``content`` ``(samples, content channels)`` at ``content_rate`` when both it and the output have
+    two channels or more (a mono content is copied to every channel, a mono output is the mid). Made at
+    ``sample_rate`` up to ``max_processing_rate``, above it resampled to ``sample_rate``. ``num_samples`` defaults to
+    the result's length at ``sample_rate``.
+    """
+    result = np.asarray(result, dtype=np.float32)
+    working_rate = min(sample_rate, max_processing_rate)
+    if num_samples is None:
+        num_samples = round(len(result) * sample_rate / model_rate)
+    working_samples = round(num_samples * working_rate / sample_rate)
+    mono = soxr.resample(result, model_rate, working_rate, quality="HQ") if working_rate != model_rate else result
+    mono = _fit(np.asarray(mono, dtype=np.float32), working_samples)
+    n_fft = frame_size(working_rate)
+    spectrum = studio_stft(mono[None], n_fft)[0]
+    if profile is not None and working_rate / 2 > model_rate / 2 * 1.01:
+        spectrum = extend_band(spectrum, working_rate, model_rate, profile)
+    content_channels = 1 if content is None else np.atleast_2d(content.T).shape[0]
+    if channels > 1 and content is not None and content_channels > 1:
+        layout = np.asarray(content, dtype=np.float32)
+        if content_rate != working_rate:
+            layout = soxr.resample(layout, content_rate, working_rate, quality="HQ")
+        layout = _fit(layout, working_samples)
+        image = stereo_image(spectrum, studio_stft(layout.T, n_fft), working_rate)
+        if content_channels != channels:  # e.g. 5.1 content asked for as stereo: fold to the channels wanted
+            image = torch.stack([image[i::channels].mean(dim=0) for i in range(channels)])
+        spectra = image
+    else:
+        spectra = spectrum[None].expand(channels, -1, -1)
+    audio = studio_istft(spectra, n_fft, working_samples).T  # (samples, channels)
+    if working_rate != sample_rate:
+        audio = _fit(soxr.resample(audio, working_rate, sample_rate, quality="HQ"), num_samples)
+    return np.ascontiguousarray(audio, dtype=np.float32)
+
+
+def _fit(audio: np.ndarray, num_samples: int) -> np.ndarray:
+    """``audio`` ``(samples, ...)`` cut or padded with silence to ``num_samples``."""
+    if len(audio) >= num_samples:
+        return audio[:num_samples]
+    return np.pad(audio, [(0, num_samples - len(audio))] + [(0, 0)] * (audio.ndim - 1))

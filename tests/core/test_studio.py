@@ -1,0 +1,98 @@
+"""The result as studio material: band extension above the model's band, the content's stereo image."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soxr
+
+from spectrostyle.core.audio import mono_at
+from spectrostyle.core.metrics import high_band_share_db, stereo_image, stereo_image_error
+from spectrostyle.core.studio import high_band_profile, studio_audio
+from tests.conftest import harmonic_note
+
+RATE = 44_100
+MODEL_RATE = 16_000
+
+
+def stereo_recording(seconds: float = 3.0, rate: int = RATE, seed: int = 7) -> np.ndarray:
+    """``(samples, 2)``: a note panned left (10 dB), a bright noise burst every half second panned right, and quiet
+    uncorrelated room noise: level differences, correlations and a band above 8 kHz to keep."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * rate)
+    note = harmonic_note(220.0, seconds, rate, harmonics=12, peak=0.4)
+    bursts = np.zeros(n, dtype=np.float32)
+    for start in range(0, n - rate // 10, rate // 2):
+        length = rate // 10
+        bursts[start:start + length] += (rng.standard_normal(length) * np.exp(-np.arange(length) / (0.02 * rate)))
+    bursts = 0.2 * bursts
+    room = 0.01 * rng.standard_normal((n, 2))
+    left = note + 10 ** (-10 / 20) * bursts
+    right = 10 ** (-10 / 20) * note + bursts
+    return (np.stack([left, right], axis=1) + room).astype(np.float32)
+
+
+def through_model(recording: np.ndarray, rate: int = RATE) -> np.ndarray:
+    """What a method that changed nothing would return: the content's mono mix at the model's rate."""
+    return mono_at(recording, rate, MODEL_RATE)
+
+
+def test_band_extension_follows_the_style_share_above_8khz():
+    content = stereo_recording()
+    style = stereo_recording(seed=3)
+    style[:, 0] = soxr.resample(soxr.resample(style[:, 0], RATE, 22_050), 22_050, RATE)[: len(style)]  # duller left
+    profile = high_band_profile(style, RATE, MODEL_RATE)
+    out = studio_audio(through_model(content), MODEL_RATE, sample_rate=RATE, channels=2, content=content,
+                       content_rate=RATE, profile=profile, num_samples=len(content))
+    assert out.shape == content.shape and out.dtype == np.float32
+    assert high_band_share_db(out, RATE) == pytest.approx(high_band_share_db(style, RATE), abs=2.0)
+    assert high_band_share_db(through_model(content), MODEL_RATE, above_hz=7_900) < -40  # the model's band ends
+
+
+def test_no_high_band_is_invented_where_the_style_has_none():
+    content = stereo_recording()
+    dull_style = soxr.resample(harmonic_note(330.0, 2.0, MODEL_RATE), MODEL_RATE, RATE)
+    profile = high_band_profile(dull_style, RATE, MODEL_RATE)
+    assert np.all(profile < 1e-5)  # the resampler's stop band: nothing to hear
+    out = studio_audio(through_model(content), MODEL_RATE, sample_rate=RATE, channels=1, profile=profile)
+    assert high_band_share_db(out, RATE) < -60.0  # only the resampler's leakage at the model's band edge
+
+
+def test_the_content_stereo_image_survives():
+    content = stereo_recording()
+    out = studio_audio(through_model(content), MODEL_RATE, sample_rate=RATE, channels=2, content=content,
+                       content_rate=RATE, profile=high_band_profile(content, RATE, MODEL_RATE),
+                       num_samples=len(content))
+    level_error_db, correlation_error = stereo_image_error(content, out, RATE)
+    assert level_error_db < 1.5
+    assert correlation_error < 0.15
+    levels, _, shares = stereo_image(out, RATE)
+    note_band = np.argmax(shares)  # the note's fundamental band: 10 dB to the left
+    assert levels[note_band] == pytest.approx(10.0, abs=1.5)
+
+
+def test_mono_stays_mono_and_a_mono_content_fills_every_channel_alike():
+    note = harmonic_note(262.0, 2.0, RATE)[:, None]
+    result = through_model(note)
+    mono = studio_audio(result, MODEL_RATE, sample_rate=RATE, channels=1, content=note, content_rate=RATE,
+                        num_samples=len(note))
+    assert mono.shape == (len(note), 1)
+    both = studio_audio(result, MODEL_RATE, sample_rate=48_000, channels=2, content=note, content_rate=RATE)
+    assert both.shape == (round(len(result) * 48_000 / MODEL_RATE), 2)
+    assert np.array_equal(both[:, 0], both[:, 1])
+
+
+def test_rates_above_the_processing_rate_come_back_at_their_own_rate():
+    content = stereo_recording(1.0, rate=96_000)
+    out = studio_audio(through_model(content, 96_000), MODEL_RATE, sample_rate=96_000, channels=2, content=content,
+                       content_rate=96_000, profile=high_band_profile(content, 96_000, MODEL_RATE),
+                       num_samples=len(content))
+    assert out.shape == content.shape
+    assert high_band_share_db(out, 96_000, above_hz=24_500) < -60  # made at 48 kHz: nothing above 24 kHz
+    assert high_band_share_db(out, 96_000) > -40  # but the band to 24 kHz is there
+
+
+def test_a_very_short_result_still_comes_back():
+    out = studio_audio(np.full(40, 0.1, dtype=np.float32), MODEL_RATE, sample_rate=RATE, channels=2)
+    assert out.shape == (round(40 * RATE / MODEL_RATE), 2)
+    assert np.isfinite(out).all()
