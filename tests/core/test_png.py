@@ -8,7 +8,7 @@ import torch
 from PIL import Image, PngImagePlugin
 
 from spectrostyle.core.errors import InputError
-from spectrostyle.core.png import METADATA_KEY, load_png, save_png
+from spectrostyle.core.png import METADATA_KEY, load_png, load_png_channels, save_png
 from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig
 from tests.conftest import harmonic_note
 
@@ -70,3 +70,24 @@ def test_save_refuses_input_as_output(tmp_path, note):
     with pytest.raises(InputError, match="also an input"):
         save_png(path, spec, inputs=[path])
     assert path.read_bytes() == before
+
+
+def test_channels_are_stacked_at_one_gain_and_come_back_apart(tmp_path):
+    rate = 44_100
+    config = SpectrogramConfig.for_rate(rate)
+    assert (config.n_fft, config.hop_length) == (2048, 512)
+    assert SpectrogramConfig.for_rate(16_000) == SpectrogramConfig()
+    left = harmonic_note(220, 1.0, rate)
+    stereo = np.stack([left, 0.25 * left], axis=1)  # right 12 dB down
+    channels = Spectrogram.from_channels(stereo, config)
+    path = save_png(tmp_path / "stereo.png", channels)
+    with Image.open(path) as image:
+        assert image.size[1] == 2 * config.n_freq
+        assert json.loads(image.text[METADATA_KEY])["channels"] == 2
+    back, had_metadata = load_png_channels(path)
+    assert had_metadata and len(back) == 2 and back[0].config == config
+    loudest = [float(spec.image.max()) for spec in back]
+    assert loudest[0] == pytest.approx(1.0)
+    assert (loudest[0] - loudest[1]) * -config.db_floor == pytest.approx(12.04, abs=0.1)  # levels kept
+    with pytest.raises(InputError, match="holds 2 channels"):
+        load_png(path)

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 from PIL import Image
 
 from spectrostyle.ui.cli.main import main
@@ -27,6 +28,27 @@ def test_spectrogram_then_invert_round_trip(tmp_path, note_wav):
     assert main(["invert", str(png), "-o", str(wav)]) == 0
     audio, rate = sf.read(wav)
     assert rate == 16_000 and len(audio) == 64_000 and np.abs(audio).max() > 0.05
+
+
+def test_a_stereo_44k_recording_round_trips_at_its_rate_channels_and_length(tmp_path):
+    from spectrostyle.core.spectrogram import SpectrogramConfig, magnitude, spectral_convergence_db
+    from tests.core.test_studio import stereo_recording
+
+    rate = 44_100
+    recording = stereo_recording(2.0, rate)
+    source, png, back = tmp_path / "s.wav", tmp_path / "s.png", tmp_path / "back.flac"
+    sf.write(source, recording, rate, subtype="PCM_24")
+    assert main(["spectrogram", str(source), "-o", str(png)]) == 0
+    assert Image.open(png).size == (176, 2 * 1024)
+    assert main(["invert", str(png), "-o", str(back)]) == 0
+    audio, back_rate = sf.read(back, dtype="float32")
+    assert back_rate == rate and audio.shape == recording.shape
+    config = SpectrogramConfig.for_rate(rate)
+    for channel in range(2):
+        target = magnitude(torch.from_numpy(recording[:, channel].copy()), config)
+        assert float(spectral_convergence_db(target, torch.from_numpy(audio[:, channel].copy()), config)) < -20.0
+    assert main(["spectrogram", str(source), "-o", str(tmp_path / "m.png"), "--model-config"]) == 0
+    assert Image.open(tmp_path / "m.png").size == (128, 512)  # 2 s at 16 kHz, hop 256, padded to 16 frames
 
 
 def test_invert_an_edited_png_warns_and_works(tmp_path, capsys):

@@ -25,6 +25,9 @@ from spectrostyle.core.errors import ConfigMismatchError, InputError
 WINDOWS = {"hann": torch.hann_window, "hamming": torch.hamming_window, "blackman": torch.blackman_window}
 
 
+FRAME_SECONDS = 0.064  # SpectrogramConfig.for_rate: frames of about this length (1024 samples at 16 kHz)
+
+
 MAGNITUDE_EPS = 1e-10  # -200 dB: far below any floor, keeps log finite
 
 
@@ -102,6 +105,15 @@ class SpectrogramConfig:
         if not isinstance(values, dict):
             raise InputError("spectrogram config JSON must be an object")
         return cls.from_dict(values)
+
+    @classmethod
+    def for_rate(cls, sample_rate: int) -> SpectrogramConfig:
+        """The config for sound at ``sample_rate`` Hz: frames of the power of two at or below 64 ms (1024 samples at
+        16 kHz, the default; 2048 at 44.1 and 48 kHz), hop a quarter frame, the rest default."""
+        if sample_rate <= 0:
+            raise InputError(f"sample rate must be positive, got {sample_rate}")
+        n_fft = 2 ** max(4, math.floor(math.log2(FRAME_SECONDS * sample_rate)))
+        return cls(sample_rate=int(sample_rate), n_fft=n_fft, hop_length=n_fft // 4)
 
     def require_same(self, other: SpectrogramConfig, what: str = "input") -> None:
         """Raise :class:`ConfigMismatchError` naming every field where ``other`` differs from ``self``."""
@@ -223,6 +235,18 @@ class Spectrogram:
         image, gain = magnitude_to_image(magnitude(audio_t, config), config)
         return cls(image=image, gain_db=float(gain), num_samples=int(audio_t.shape[-1]), config=config)
 
+    @classmethod
+    def from_channels(cls, audio: np.ndarray | Tensor, config: SpectrogramConfig) -> list[Spectrogram]:
+        """One image per channel of ``audio`` ``(samples, channels)`` at ``config.sample_rate``, all at the loudest
+        channel's gain, so that the channels keep their levels."""
+        audio_t = torch.as_tensor(np.asarray(audio, dtype=np.float32))
+        if audio_t.ndim != 2:
+            raise InputError(f"expected audio of shape (samples, channels), got {tuple(audio_t.shape)}")
+        magnitudes = magnitude(audio_t.T.contiguous(), config)  # (channels, F, T)
+        gain = float(peak_db(magnitudes).max())
+        images, _ = magnitude_to_image(magnitudes, config, gain)
+        return [cls(image=image, gain_db=gain, num_samples=int(audio_t.shape[0]), config=config) for image in images]
+
     @property
     def duration(self) -> float:
         """Length of the sound in seconds."""
@@ -234,8 +258,6 @@ class Spectrogram:
 
     def to_audio(self, **griffin_lim_options: Any) -> np.ndarray:
         """Reconstruct audio ``(num_samples,)`` float32 with fast Griffin-Lim (see :func:`griffin_lim`)."""
-        pass
-
         audio = griffin_lim(self.magnitude(), self.config, num_samples=self.num_samples, **griffin_lim_options)
         return audio.numpy().astype(np.float32)
 

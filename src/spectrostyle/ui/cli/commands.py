@@ -40,29 +40,39 @@ MAX_SECONDS = click.FloatRange(0.0, min_open=True)  # a length limit must be pos
 @click.argument("audio_path", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), required=True,
               help="PNG file to write.")
+@click.option("--model-config", is_flag=True,
+              help="The 16 kHz mono image the shipped models take (default: the sound as it is: its sample rate, "
+                   "its channels stacked, first on top).")
 @click.option("--max-seconds", type=MAX_SECONDS, default=600.0, show_default=True, help="Refuse longer input.")
 @overwrite_option()
-def spectrogram_cmd(audio_path: Path, out_path: Path, max_seconds: float, overwrite: bool) -> None:
-    """Write the spectrogram image of AUDIO_PATH as a 16-bit grey PNG (invertible with `invert`)."""
-    from spectrostyle.core.audio import load_audio
+def spectrogram_cmd(audio_path: Path, out_path: Path, model_config: bool, max_seconds: float, overwrite: bool) -> None:
+    """Write the spectrogram image of AUDIO_PATH as a 16-bit grey PNG (invertible with `invert`): at the file's own
+    sample rate (64 ms frames or the power of two below: 1024 samples at 16 kHz, 2048 at 44.1 and 48 kHz), one
+    image per channel stacked, the first on top."""
+    from spectrostyle.core.audio import mono_at, read_audio
     from spectrostyle.core.outputs import check_outputs
     from spectrostyle.core.png import save_png
     from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig
 
-    config = SpectrogramConfig()
     require_suffix(out_path, ".png")
     check_outputs([out_path], [audio_path], overwrite=overwrite)
-    audio = load_audio(audio_path, sample_rate=config.sample_rate, max_seconds=max_seconds)
-    spec = Spectrogram.from_audio(audio, config)
-    save_png(out_path, spec, inputs=[audio_path])
-    click.echo(f"{out_path}: {spec.image.shape[0]} x {spec.image.shape[1]} image, {spec.duration:.2f} s, "
-               f"peak {spec.gain_db:.1f} dB")
+    samples, rate = read_audio(audio_path, max_seconds=max_seconds)
+    if model_config:
+        config = SpectrogramConfig()
+        samples = mono_at(samples, rate, config.sample_rate, what=f"'{audio_path}'")[:, None]
+    else:
+        config = SpectrogramConfig.for_rate(rate)
+    channels = Spectrogram.from_channels(samples, config)
+    save_png(out_path, channels, inputs=[audio_path])
+    shape = " x ".join(str(n) for n in ([len(channels)] if len(channels) > 1 else []) + list(channels[0].image.shape))
+    click.echo(f"{out_path}: {shape} image at {config.sample_rate} Hz, {channels[0].duration:.2f} s, "
+               f"peak {channels[0].gain_db:.1f} dB")
 
 
 @cli.command("invert")
 @click.argument("png_path", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), required=True,
-              help="WAV file to write.")
+              help="WAV or FLAC file to write.")
 @click.option("--iterations", type=click.IntRange(0, 10_000), default=None,
               help="Griffin-Lim iterations (default 64).")
 @click.option("--gain-db", type=float, default=None,
@@ -76,29 +86,39 @@ def spectrogram_cmd(audio_path: Path, out_path: Path, max_seconds: float, overwr
 def invert_cmd(png_path: Path, out_path: Path, iterations: int | None, gain_db: float | None, ignore_metadata: bool,
                seed: int, as_float: bool, overwrite: bool) -> None:
     """Turn a spectrogram PNG (ours, or one edited in any image editor) back into sound: the whole image (a canvas
-    widened or cropped in an editor included; the length in the metadata is a hint)."""
-    from spectrostyle.core.audio import save_audio
-    from spectrostyle.core.outputs import check_outputs
-    from spectrostyle.core.png import load_png
-    from spectrostyle.core.spectrogram import DEFAULT_ITERATIONS
+    widened or cropped in an editor included; the length in the metadata is a hint), at the rate and with the
+    channels it was made from."""
+    import torch
 
-    require_suffix(out_path, ".wav")
+    from spectrostyle.core.audio import check_output_format, output_container, write_audio
+    from spectrostyle.core.outputs import atomic_output, check_outputs
+    from spectrostyle.core.png import load_png_channels
+    from spectrostyle.core.spectrogram import DEFAULT_ITERATIONS, griffin_lim
+
+    depth = "float" if as_float else "16"
+    check_output_format(out_path, depth)
     check_outputs([out_path], [png_path], overwrite=overwrite)
 
     def note(message: str) -> None:
         click.echo(f"note: {message}", err=True)
 
-    spec, had_metadata = load_png(png_path, gain_db=gain_db, ignore_metadata=ignore_metadata, notify=note)
+    channels, had_metadata = load_png_channels(png_path, gain_db=gain_db, ignore_metadata=ignore_metadata,
+                                               notify=note)
+    spec = channels[0]
     if ignore_metadata:
         note(f"ignoring the metadata of '{png_path}'; assuming the default config and a white-pixel level of "
              f"{spec.gain_db:g} dB")
     elif not had_metadata:
         note(f"'{png_path}' has no spectrostyle metadata; assuming the default config and a white-pixel level of "
              f"{spec.gain_db:g} dB")
-    audio = spec.to_audio(n_iter=DEFAULT_ITERATIONS if iterations is None else iterations, seed=seed)
-    save_audio(out_path, audio, sample_rate=spec.config.sample_rate, subtype="float" if as_float else "pcm16",
-               inputs=[png_path])
-    click.echo(f"{out_path}: {spec.duration:.2f} s at {spec.config.sample_rate} Hz")
+    magnitudes = torch.stack([c.magnitude() for c in channels])  # (channels, F, T): one batch of Griffin-Lim
+    audio = griffin_lim(magnitudes, spec.config, n_iter=DEFAULT_ITERATIONS if iterations is None else iterations,
+                        seed=seed, num_samples=spec.num_samples).numpy().T
+    with atomic_output(out_path) as tmp_path:
+        write_audio(tmp_path, audio, sample_rate=spec.config.sample_rate, bit_depth=depth,
+                    container=output_container(out_path))
+    layout = "mono" if len(channels) == 1 else "stereo" if len(channels) == 2 else f"{len(channels)} channels"
+    click.echo(f"{out_path}: {spec.duration:.2f} s at {spec.config.sample_rate} Hz, {layout}")
 
 
 @cli.command("experiment")
