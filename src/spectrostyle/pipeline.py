@@ -47,6 +47,7 @@ from spectrostyle.core.studio import high_band_profile, studio_audio
 from spectrostyle.methods.base import PHASE_INITS, TransferMethod, to_batch
 from spectrostyle.methods.registry import make_options, method_class
 
+TRANSIENTS = 1.0  # how closely a result's attacks and gaps follow its content's, by default (0..1)
 OUTPUT_PEAK = 0.98  # result audio is never louder than this (scaled down if needed)
 
 
@@ -174,7 +175,7 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
              method: str | TransferMethod = "gatys", *, options: Any = None, phase_iterations: int | None = None,
              phase_init: str | None = None, max_seconds: float = 600.0, progress: bool = False,
              loudness: float | None = None, output_rate: int | None = None, output_channels: int | None = None,
-             **settings: Any) -> TransferResult:
+             transients: float = TRANSIENTS, **settings: Any) -> TransferResult:
     """Blend ``content`` with ``style`` by ``method``; returns the audio and its spectrogram.
 
     ``content``/``style``: a path, mono audio ``(samples,)`` at the method's sample rate, or a
@@ -189,7 +190,8 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
     ``output_channels`` override; an array or spectrogram content gives the method's rate, mono), its band above the
     model's following the styles' (:func:`~spectrostyle.core.studio.studio_audio`), the content's integrated
     loudness (BS.1770) or ``loudness`` (LUFS) when given, and a true peak of at most -1 dBTP
-    (:func:`~spectrostyle.core.loudness.set_level`).
+    (:func:`~spectrostyle.core.loudness.set_level`). ``transients`` (0..1): how closely its attacks and gaps follow
+    the content's (:func:`~spectrostyle.core.studio.follow_transients`; 0 leaves the method's own).
     """
     started = time.perf_counter()
     runner = _runner(method, options, settings)
@@ -220,12 +222,12 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
     target = loudness if loudness is not None or loaded.recording is None else \
         integrated_loudness(loaded.recording, loaded.rate)
     audio = set_level(raw, config.sample_rate, reference=loaded.audio, target_lufs=target)
-    output, rate = _studio_output(raw, runner, loaded, styles, output_rate, output_channels)
+    output, rate = _studio_output(raw, runner, loaded, styles, output_rate, output_channels, transients)
     if output is not None:
         output = set_level(output, rate, target_lufs=target)
     settings_record = dataclasses.asdict(runner.options)
     settings_record.update(phase_iterations=n_iter, phase_init=init, loudness=loudness, output_rate=output_rate,
-                           output_channels=output_channels)
+                           output_channels=output_channels, transients=transients)
     return TransferResult(audio=audio, spectrogram=result_spec, method=runner.name, settings=settings_record,
                           history=history, seconds=time.perf_counter() - started, content=content_spec,
                           styles=styles.spectrograms, output=output, output_rate=rate,
@@ -233,7 +235,8 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
 
 
 def _studio_output(raw: np.ndarray, runner: TransferMethod, content: _Loaded, styles: PreparedStyles,
-                   output_rate: int | None, output_channels: int | None) -> tuple[np.ndarray | None, int]:
+                   output_rate: int | None, output_channels: int | None, transients: float
+                   ) -> tuple[np.ndarray | None, int]:
     """The result ``raw`` ``(samples,)`` at the model's rate in the output's rate and channels, full band; None (the
     method's mono result stands) for an array or spectrogram content with no rate or channels asked for."""
     model_rate = runner.spectrogram_config.sample_rate
@@ -249,9 +252,13 @@ def _studio_output(raw: np.ndarray, runner: TransferMethod, content: _Loaded, st
     band = (1.0 - share) * _high_band(content, model_rate)
     if share > 0:
         band = band + share * styles.high_band
-    output = studio_audio(raw, model_rate, sample_rate=rate, channels=channels, content=content.recording,
-                          content_rate=content.rate or None, profile=band, num_samples=num_samples,
-                          max_processing_rate=MAX_PROCESSING_RATE)
+    if content.recording is not None:
+        layout, layout_rate = content.recording, content.rate
+    else:  # an array content: its mono audio at the model's rate gives the time structure
+        layout, layout_rate = (None, None) if content.audio is None else (content.audio[:, None], model_rate)
+    output = studio_audio(raw, model_rate, sample_rate=rate, channels=channels, content=layout,
+                          content_rate=layout_rate, profile=band, num_samples=num_samples,
+                          max_processing_rate=MAX_PROCESSING_RATE, transients=transients)
     return output, rate
 
 

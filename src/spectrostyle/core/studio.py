@@ -34,6 +34,8 @@ MAX_MONO_LIFT = 8.0  # what the mono mix lost of channels that do not share a ba
 SMOOTHING_FRAMES = 5  # band energies are averaged over this many frames before levels and correlations are taken
 DECORRELATION_DELAYS_S = (0.0007, 0.0049)  # the decorrelated copy's per-band delays are drawn from this range
 DECORRELATION_SEED = 1770
+ENVELOPE_SECONDS = 0.1  # follow_transients: the time structure finer than this follows the content's
+TRANSIENT_GAIN_DB = (-30.0, 12.0)  # follow_transients: the most a frame of a band is cut or lifted
 
 
 def frame_size(sample_rate: int) -> int:
@@ -140,6 +142,32 @@ def extend_band(spectrum: torch.Tensor, sample_rate: int, model_rate: int, profi
     return extended
 
 
+def follow_transients(spectrum: torch.Tensor, content: torch.Tensor, sample_rate: int, strength: float = 1.0
+                      ) -> torch.Tensor:
+    """``spectrum`` ``(bins, frames)`` with the fine time structure of ``content`` ``(channels, bins, frames)``: in each
+    third-octave band, the energy of every frame against its neighbourhood (:data:`ENVELOPE_SECONDS`) is set to the
+    content's, to the power ``strength`` (0: unchanged). Attacks rise and gaps fall where the content's do, while the
+    result keeps its own spectrum and slow envelope; the gain is held within :data:`TRANSIENT_GAIN_DB`."""
+    if strength <= 0:
+        return spectrum
+    num_bins, frames = spectrum.shape
+    n_fft = 2 * (num_bins - 1)
+    bin_hz = sample_rate / n_fft
+    edges = band_edges(LOWEST_BAND_HZ, sample_rate / 2, first_edge_hz=0.0)
+    width = max(3, round(ENVELOPE_SECONDS * sample_rate / (n_fft // 4)) | 1)
+    content_energy = band_energies((content.abs() ** 2).sum(dim=0), bin_hz, edges)  # (bands, frames)
+    result_energy = band_energies(spectrum.abs() ** 2, bin_hz, edges)
+
+    def fine(energy: np.ndarray) -> np.ndarray:
+        floor = 1e-6 * energy.max(axis=-1, keepdims=True) + 1e-20  # below -60 dB of the band's peak: no structure
+        return (energy + floor) / (np.maximum(uniform_filter1d(energy, size=width, axis=-1, mode="nearest"), 0.0)
+                                   + floor)
+
+    gain_db = np.clip(10.0 * strength * np.log10(fine(content_energy) / fine(result_energy)), *TRANSIENT_GAIN_DB)
+    gains = _per_bin(10.0 ** (gain_db / 20.0), bin_hz, edges, num_bins).to(spectrum.real.dtype)
+    return spectrum * gains
+
+
 def _decorrelated(spectrum: torch.Tensor, sample_rate: int, edges_hz: np.ndarray, seed: int) -> torch.Tensor:
     """``spectrum`` ``(bins, frames)`` delayed by a different short time in each band: a copy that sounds the same but
     correlates little with it."""
@@ -221,14 +249,15 @@ def stereo_image(spectrum: torch.Tensor, content: torch.Tensor, sample_rate: int
 def studio_audio(result: np.ndarray, model_rate: int, *, sample_rate: int, channels: int,
                  content: np.ndarray | None = None, content_rate: int | None = None,
                  profile: np.ndarray | None = None, num_samples: int | None = None,
-                 max_processing_rate: int = 48_000) -> np.ndarray:
+                 max_processing_rate: int = 48_000, transients: float = 0.0) -> np.ndarray:
     """``result`` ``(samples,)`` mono at ``model_rate`` -> ``(num_samples, channels)`` float32 at ``sample_rate``.
 
     Above the model's band, the band of ``profile`` (:func:`high_band_profile` of the style; none when None); the
     stereo image of ``content`` ``(samples, content channels)`` at ``content_rate`` when both it and the output have
     two channels or more (a mono content is copied to every channel, a mono output is the mid). Made at
     ``sample_rate`` up to ``max_processing_rate``, above it resampled to ``sample_rate``. ``num_samples`` defaults to
-    the result's length at ``sample_rate``.
+    the result's length at ``sample_rate``. ``transients`` (0..1): how closely the result's attacks and gaps follow
+    the content's (:func:`follow_transients`).
     """
     result = np.asarray(result, dtype=np.float32)
     working_rate = min(sample_rate, max_processing_rate)
@@ -242,12 +271,15 @@ def studio_audio(result: np.ndarray, model_rate: int, *, sample_rate: int, chann
     if profile is not None and working_rate / 2 > model_rate / 2 * 1.01:
         spectrum = extend_band(spectrum, working_rate, model_rate, profile)
     content_channels = 1 if content is None else np.atleast_2d(content.T).shape[0]
-    if channels > 1 and content is not None and content_channels > 1:
-        layout = np.asarray(content, dtype=np.float32)
+    layout = None
+    if content is not None and (transients > 0 or channels > 1 and content_channels > 1):
+        layout = np.asarray(content, dtype=np.float32).reshape(len(content), -1)
         if content_rate != working_rate:
             layout = soxr.resample(layout, content_rate, working_rate, quality="HQ")
-        layout = _fit(layout, working_samples)
-        image = stereo_image(spectrum, studio_stft(layout.T, n_fft), working_rate)
+        layout = studio_stft(_fit(layout, working_samples).T, n_fft)  # (content channels, bins, frames)
+        spectrum = follow_transients(spectrum, layout, working_rate, transients)
+    if channels > 1 and layout is not None and content_channels > 1:
+        image = stereo_image(spectrum, layout, working_rate)
         if content_channels != channels:  # e.g. 5.1 content asked for as stereo: fold to the channels wanted
             image = torch.stack([image[i::channels].mean(dim=0) for i in range(channels)])
         spectra = image
