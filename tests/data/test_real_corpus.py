@@ -48,13 +48,13 @@ def _one_shot(kind: str, rate: int, lead: float, gain: float, rng: np.random.Gen
 @pytest.fixture
 def kit_dir(tmp_path: Path, rng: np.random.Generator) -> Path:
     """A two-instrument kit: mono 48 kHz kicks (two velocity layers) and a stereo 44.1 kHz snare, each with a few
-    ms of silence before its attack."""
+    ms of silence before its attack (as recorded one-shots have)."""
     folder = tmp_path / "kit"
     folder.mkdir()
     (folder / "drumkit.xml").write_text(KIT_XML, encoding="utf-8")
-    sf.write(folder / "kick-soft.wav", _one_shot("kick", KIT_RATE, 0.004, 0.3, rng), KIT_RATE, subtype="PCM_24")
-    sf.write(folder / "kick-hard.wav", _one_shot("kick", KIT_RATE, 0.003, 0.9, rng), KIT_RATE, subtype="PCM_24")
-    snare = _one_shot("snare", 44_100, 0.005, 0.7, rng)
+    sf.write(folder / "kick-soft.wav", _one_shot("kick", KIT_RATE, 0.012, 0.3, rng), KIT_RATE, subtype="PCM_24")
+    sf.write(folder / "kick-hard.wav", _one_shot("kick", KIT_RATE, 0.01, 0.9, rng), KIT_RATE, subtype="PCM_24")
+    snare = _one_shot("snare", 44_100, 0.015, 0.7, rng)
     sf.write(folder / "snare.wav", np.stack([snare, 0.8 * snare], axis=1), 44_100, subtype="PCM_16")
     return folder
 
