@@ -40,7 +40,7 @@ from spectrostyle.core.metrics import (
     stereo_image_error,
 )
 from spectrostyle.core.spectrogram import (
-    DEFAULT_ITERATIONS,
+    INVERT_ITERATIONS,
     Spectrogram,
     SpectrogramConfig,
     griffin_lim,
@@ -60,7 +60,7 @@ def round_trip_db(recording: np.ndarray, rate: int) -> float:
     config = SpectrogramConfig.for_rate(rate)
     channels = Spectrogram.from_channels(recording, config)
     magnitudes = torch.stack([c.magnitude() for c in channels])
-    back = griffin_lim(magnitudes, config, n_iter=DEFAULT_ITERATIONS, num_samples=len(recording)).numpy().T
+    back = griffin_lim(magnitudes, config, n_iter=INVERT_ITERATIONS, num_samples=len(recording)).numpy().T
     return max(float(spectral_convergence_db(magnitude(torch.from_numpy(np.ascontiguousarray(recording[:, c])),
                                                        config), torch.from_numpy(np.ascontiguousarray(back[:, c])),
                                              config)) for c in range(recording.shape[1]))
@@ -149,7 +149,7 @@ def main() -> None:
     print(f"{len(chosen)} clips of {args.corpus}: "
           + ", ".join(f"{k} {sum(c['kind'] == k for c in chosen)}" for k in sorted({c['kind'] for c in chosen})))
     trips = [round_trip_db(*read_audio(args.corpus / c["path"])) for c in chosen]
-    print(f"round trip (spectrogram, invert; {DEFAULT_ITERATIONS} Griffin-Lim iterations): spectral convergence "
+    print(f"round trip (spectrogram, invert; {INVERT_ITERATIONS} Griffin-Lim iterations): spectral convergence "
           f"worst channel: median {np.median(trips):.1f} dB, worst {max(trips):.1f} dB, "
           f"{sum(t <= -25 for t in trips)}/{len(trips)} at or below -25 dB", flush=True)
     records = []

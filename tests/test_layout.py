@@ -10,7 +10,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "spectrostyle"
 # bottom to top; a module may import from its own layer and the layers below it
-LAYERS = ("core", "data", "nets", "store", "methods", "pipeline", "folders", "eval", "train", "experiment", "ui")
+LAYERS = ("core", "data", "nets", "store", "methods", "pipeline", "folders", "instrument", "eval", "train",
+          "experiment", "ui")
 MAX_LINES = 500
 
 

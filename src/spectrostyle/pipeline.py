@@ -24,6 +24,7 @@ from torch import Tensor
 
 from spectrostyle.core.audio import (
     MAX_PROCESSING_RATE,
+    Recording,
     check_output_format,
     file_format,
     mono_at,
@@ -79,7 +80,7 @@ class TransferResult:
             self.output_rate = self.spectrogram.config.sample_rate
 
 
-Source = str | os.PathLike | np.ndarray | Spectrogram
+Source = str | os.PathLike | np.ndarray | Spectrogram | Recording
 
 
 @dataclass
@@ -100,6 +101,12 @@ def _load(source: Source, config: SpectrogramConfig, max_seconds: float, what: s
         return _Loaded(source)
     if isinstance(source, np.ndarray):
         return _Loaded(Spectrogram.from_audio(source, config), source)
+    if isinstance(source, Recording):
+        samples = np.asarray(source.samples, dtype=np.float32).reshape(len(source.samples), -1)
+        if not len(samples) or not np.isfinite(samples).all() or len(samples) / source.sample_rate > max_seconds:
+            raise InputError(f"the {what} recording is empty, longer than {max_seconds:g} s, or not finite")
+        audio = mono_at(samples, source.sample_rate, config.sample_rate, what=f"the {what} recording")
+        return _Loaded(Spectrogram.from_audio(audio, config), audio, samples, source.sample_rate, source.bit_depth)
     recording, rate = read_audio(source, max_seconds=max_seconds)
     audio = mono_at(recording, rate, config.sample_rate, what=f"'{source}'")
     return _Loaded(Spectrogram.from_audio(audio, config), audio, recording, rate, file_format(source).bit_depth)
@@ -178,13 +185,14 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
              transients: float = TRANSIENTS, **settings: Any) -> TransferResult:
     """Blend ``content`` with ``style`` by ``method``; returns the audio and its spectrogram.
 
-    ``content``/``style``: a path, mono audio ``(samples,)`` at the method's sample rate, or a
-    :class:`Spectrogram`; ``style`` may be a list (methods that mix styles). ``method``: a registered name, with
-    its settings as keyword arguments (e.g. ``steps=100``) or a ready ``options`` object; or a method object
-    (e.g. ``FastMethod(options)``), which keeps its loaded models from call to call. ``phase_iterations`` and
-    ``phase_init`` (``"content"``: Griffin-Lim warm-started from the content's phase; ``"random"``) default to
-    the method's (:attr:`TransferMethod.phase_iterations`, :attr:`TransferMethod.phase_init`); a content given
-    as a :class:`Spectrogram` has no phase, so its result starts from random phase.
+    ``content``/``style``: a path, a :class:`~spectrostyle.core.audio.Recording` (a file's samples in memory), mono
+    audio ``(samples,)`` at the method's sample rate, or a :class:`Spectrogram`; ``style`` may be a list (methods that
+    mix styles). ``method``: a registered name, with its settings as keyword arguments (e.g. ``steps=100``) or a ready
+    ``options`` object; or a method object (e.g. ``FastMethod(options)``), which keeps its loaded models from call to
+    call. ``phase_iterations`` and ``phase_init`` (``"content"``: Griffin-Lim warm-started from the content's phase;
+    ``"random"``) default to the method's (:attr:`TransferMethod.phase_iterations`,
+    :attr:`TransferMethod.phase_init`); a content given as a :class:`Spectrogram` has no phase, so its result starts
+    from random phase.
 
     The result's ``output`` has the content file's sample rate and channels (``output_rate`` Hz and
     ``output_channels`` override; an array or spectrogram content gives the method's rate, mono), its band above the

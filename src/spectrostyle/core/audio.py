@@ -16,7 +16,7 @@ from spectrostyle.core.errors import InputError
 from spectrostyle.core.outputs import atomic_output, check_output_path
 
 __all__ = ["AudioFormat", "BIT_DEPTHS", "DEFAULT_MAX_SECONDS", "DEFAULT_SAMPLE_RATE", "MAX_PROCESSING_RATE",
-           "SAVE_SUBTYPES", "SILENCE_PEAK", "atomic_output", "check_output_format", "check_output_path",
+           "Recording", "SAVE_SUBTYPES", "SILENCE_PEAK", "atomic_output", "check_output_format", "check_output_path",
            "file_format", "load_audio", "mono_at", "output_container", "read_audio", "save_audio", "write_audio",
            "write_wav"]
 
@@ -185,6 +185,16 @@ BIT_DEPTHS = ("16", "24", "float")  # what a result can be written as
 OUTPUT_SUFFIXES = {".wav": "WAV", ".flac": "FLAC"}
 _SUBTYPE_OF_DEPTH = {"16": "PCM_16", "24": "PCM_24", "float": "FLOAT"}
 MAX_PROCESSING_RATE = 48_000  # results are made at most at this rate; files at higher rates come back at their own
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A sound in memory as a file would hold it: ``samples`` ``(samples, channels)`` float32 at ``sample_rate`` Hz,
+    to be stored at ``bit_depth`` (one of :data:`BIT_DEPTHS`)."""
+
+    samples: np.ndarray
+    sample_rate: int
+    bit_depth: str = "24"
 
 
 @dataclass(frozen=True)

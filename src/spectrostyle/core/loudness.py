@@ -16,7 +16,9 @@ import soxr
 TRUE_PEAK_CEILING_DB = -1.0  # dBTP: the usual ceiling for material that will be encoded or mixed
 OVERSAMPLING = 4  # BS.1770-4 annex 2: true peak from the signal oversampled 4x
 LIMITER_SPAN_S = 0.005  # the limiter's gain falls over this long before a peak and recovers over this long after
-LEVEL_ROUNDS = 4  # gain then limit, this many times at most, to land on the target despite the limiting
+LEVEL_ROUNDS = 6  # gain then limit, this many more times at most, to land on the target despite the limiting
+LEVEL_TOLERANCE_LU = 0.1  # close enough to the target
+MAX_LEVEL_STEP_DB = 12.0  # the largest change of gain from one try to the next
 
 
 def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float | None:
@@ -93,9 +95,25 @@ def set_level(audio: np.ndarray, sample_rate: int, *, reference: np.ndarray | No
     audio = np.asarray(audio, dtype=np.float32)
     target = target_lufs if target_lufs is not None else (
         integrated_loudness(reference, sample_rate) if reference is not None else None)
-    for _ in range(LEVEL_ROUNDS if target is not None else 0):
-        current = integrated_loudness(audio, sample_rate)
-        if current is None or abs(current - target) < 0.1:
+    start = integrated_loudness(audio, sample_rate) if target is not None else None
+    if start is None:
+        return limit(audio, sample_rate, ceiling_db)
+
+    def level(gain_db: float) -> tuple[np.ndarray, float]:
+        made = limit((audio * 10.0 ** (gain_db / 20.0)).astype(np.float32), sample_rate, ceiling_db)
+        return made, (integrated_loudness(made, sample_rate) or -200.0) - target
+
+    # the gain that lands on the target once the limiter has taken the peaks: loudness rises with the gain, ever more
+    # slowly as the limiter works harder, so steps from the secant through the last two tries (the first: 1 LU/dB)
+    gains = [target - start]
+    made, miss = level(gains[0])
+    misses = [miss]
+    for _ in range(LEVEL_ROUNDS):
+        if abs(misses[-1]) < LEVEL_TOLERANCE_LU:
             break
-        audio = limit((audio * 10.0 ** ((target - current) / 20.0)).astype(np.float32), sample_rate, ceiling_db)
-    return limit(audio, sample_rate, ceiling_db)
+        slope = 1.0 if len(gains) < 2 else (misses[-1] - misses[-2]) / (gains[-1] - gains[-2] or 1e-9)
+        step = -misses[-1] / max(slope, 0.05)
+        gains.append(gains[-1] + float(np.clip(step, -MAX_LEVEL_STEP_DB, MAX_LEVEL_STEP_DB)))
+        made, miss = level(gains[-1])
+        misses.append(miss)
+    return made

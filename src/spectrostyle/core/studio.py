@@ -168,6 +168,24 @@ def follow_transients(spectrum: torch.Tensor, content: torch.Tensor, sample_rate
     return spectrum * gains
 
 
+def match_high_band(spectrum: torch.Tensor, sample_rate: int, model_rate: int, profile: np.ndarray) -> torch.Tensor:
+    """``spectrum`` ``(bins, frames)`` with each band above the crossover scaled by one gain over the whole sound, so
+    that its energy against the band below the crossover is the ``profile``'s again (after :func:`follow_transients`
+    lifted its attacks frame by frame)."""
+    n_fft = 2 * (spectrum.shape[0] - 1)
+    bin_hz = sample_rate / n_fft
+    edges = _within(high_band_edges(model_rate), sample_rate, n_fft)
+    power = spectrum.abs() ** 2
+    low = float(band_energies(power[None], bin_hz, np.array([0.0, edges[0]]))[0, 0].sum())
+    held = band_energies(power[None], bin_hz, edges)[0].sum(axis=-1)  # (bands,)
+    wanted = np.asarray(profile, dtype=np.float64)[: len(edges) - 1] * low
+    gains = np.sqrt((wanted + 1e-30) / (held + 1e-30))[:, None]
+    first = int(round(edges[0] / bin_hz))
+    scaled = spectrum.clone()
+    scaled[first:] *= _per_bin(gains, bin_hz, edges, spectrum.shape[0])[first:].to(spectrum.real.dtype)
+    return scaled
+
+
 def _decorrelated(spectrum: torch.Tensor, sample_rate: int, edges_hz: np.ndarray, seed: int) -> torch.Tensor:
     """``spectrum`` ``(bins, frames)`` delayed by a different short time in each band: a copy that sounds the same but
     correlates little with it."""
@@ -268,7 +286,8 @@ def studio_audio(result: np.ndarray, model_rate: int, *, sample_rate: int, chann
     mono = _fit(np.asarray(mono, dtype=np.float32), working_samples)
     n_fft = frame_size(working_rate)
     spectrum = studio_stft(mono[None], n_fft)[0]
-    if profile is not None and working_rate / 2 > model_rate / 2 * 1.01:
+    extended = profile is not None and working_rate / 2 > model_rate / 2 * 1.01
+    if extended:
         spectrum = extend_band(spectrum, working_rate, model_rate, profile)
     content_channels = 1 if content is None else np.atleast_2d(content.T).shape[0]
     layout = None
@@ -278,6 +297,8 @@ def studio_audio(result: np.ndarray, model_rate: int, *, sample_rate: int, chann
             layout = soxr.resample(layout, content_rate, working_rate, quality="HQ")
         layout = studio_stft(_fit(layout, working_samples).T, n_fft)  # (content channels, bins, frames)
         spectrum = follow_transients(spectrum, layout, working_rate, transients)
+        if extended:
+            spectrum = match_high_band(spectrum, working_rate, model_rate, profile)
     if channels > 1 and layout is not None and content_channels > 1:
         image = stereo_image(spectrum, layout, working_rate)
         if content_channels != channels:  # e.g. 5.1 content asked for as stereo: fold to the channels wanted

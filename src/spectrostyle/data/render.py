@@ -225,6 +225,41 @@ class NoteRenderer:
         return np.ascontiguousarray(np.clip(mono[:num_samples], -1.0, 1.0), dtype=np.float32)
 
 
+    def render_events(self, events: Sequence[tuple[float, str, int, int, int]], seconds: float) -> np.ndarray:
+        """A performance: ``events`` ``(time_s, kind, channel, a, b)`` with ``kind`` one of ``note_on`` (key ``a``,
+        velocity ``b``), ``note_off`` (key ``a``) and ``program`` (0-based program ``a`` of bank 0), in time order ->
+        ``(round(seconds * sample_rate), 2)`` float32 stereo."""
+        if self._synth is None:
+            raise InputError("this NoteRenderer is closed")
+        synth = self._synth
+        self._silence()
+        for channel in range(16):
+            synth.program_select(channel, self._sfid, 0, 0)
+        total = round(seconds * self.render_rate)
+        parts, done = [], 0
+        for time_s, kind, channel, a, b in events:
+            due = min(total, int(round(time_s * self.render_rate)) // BLOCK * BLOCK)
+            if due > done:
+                parts.append(self._render(due - done))
+                done = due
+            if kind == "note_on" and b > 0:
+                synth.noteon(channel, a, b)
+            elif kind in ("note_on", "note_off"):
+                synth.noteoff(channel, a)
+            elif kind == "program":
+                synth.program_select(channel, self._sfid, 0, a)
+        rest = math.ceil(max(0, total - done) / BLOCK) * BLOCK
+        if rest:
+            parts.append(self._render(rest))
+        self._silence()
+        stereo = np.concatenate(parts)[:total] if parts else np.zeros((total, 2), dtype=np.float32)
+        if self.sample_rate != self.render_rate:
+            import soxr
+
+            stereo = soxr.resample(stereo, self.render_rate, self.sample_rate, quality="HQ").astype(np.float32)
+        return np.ascontiguousarray(stereo, dtype=np.float32)
+
+
 def render_note(program: int, pitch: int, velocity: int = 100, *, soundfont: str | os.PathLike | None = None,
                 sample_rate: int = DEFAULT_SAMPLE_RATE, duration: float = NOTE_SECONDS,
                 hold: float = HOLD_SECONDS, gain: float = DEFAULT_GAIN) -> np.ndarray:
