@@ -4,8 +4,8 @@ long file through the feed-forward methods.
 Usage: python benchmarks/bench_startup.py [--repeats 5] [--minutes 10]
 
 Start-up, each a fresh process, the median of ``--repeats``: ``import torch`` alone; the CLI's imports for
-``transfer`` (click, the method registry, the pipeline, the loudness meter) plus loading each method's models. Memory: a
-``--minutes`` long content (the example notes one after another) through Fast and AdaIN in a child process,
+``transfer`` (click, the method registry, the pipeline with its loudness meter) plus loading each method's models.
+Memory: a ``--minutes`` long content (the example notes one after another) through Fast and AdaIN in a child process,
 its peak resident memory (ru_maxrss) and its time.
 """
 
@@ -23,7 +23,7 @@ import torch
 from spectrostyle.ui.cli import commands
 from spectrostyle.methods.registry import make_options, method_class
 from spectrostyle.pipeline import transfer
-import pyloudnorm  # what the result's level needs (core/loudness.py imports it on first use)
+from spectrostyle.core.loudness import integrated_loudness  # the result's level
 method = method_class({method!r})(make_options({method!r}))
 method.spectrogram_config  # loads its models
 """

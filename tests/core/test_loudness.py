@@ -50,3 +50,16 @@ def test_set_level_reaches_a_target_or_the_reference_within_a_tenth_of_a_lu(targ
     matched = set_level(tone(level=0.001), RATE, reference=tone(level=0.2))
     assert integrated_loudness(matched, RATE) == pytest.approx(integrated_loudness(tone(level=0.2), RATE), abs=0.1)
     assert not np.any(set_level(np.zeros(10, np.float32), RATE, reference=tone()))
+
+
+@pytest.mark.parametrize(("shape", "rate"), [((48_000,), 16_000), ((88_200, 2), 44_100), ((240_000, 5), 48_000),
+                                             ((9_000,), 22_050)])
+def test_the_meter_reads_as_pyloudnorm_does(shape, rate):
+    pyloudnorm = pytest.importorskip("pyloudnorm")
+    rng = np.random.default_rng(3)
+    t = np.arange(shape[0]) / rate
+    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 0.7 * t)  # loud and quiet stretches: both gates at work
+    audio = (0.2 * rng.standard_normal(shape) * (envelope if len(shape) == 1 else envelope[:, None]))
+    ours = integrated_loudness(audio.astype(np.float32), rate)
+    theirs = pyloudnorm.Meter(rate).integrated_loudness(audio.astype(np.float32).astype(np.float64))
+    assert ours == pytest.approx(theirs, abs=0.01)

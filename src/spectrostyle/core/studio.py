@@ -23,7 +23,8 @@ import math
 import numpy as np
 import soxr
 import torch
-from scipy.ndimage import uniform_filter1d
+
+from spectrostyle.core.filters import moving_average
 
 CROSSOVER_OF_NYQUIST = 0.9  # the band made here starts at this share of the model's Nyquist frequency
 FRAME_SECONDS = 0.046  # STFT frame (a power of two near this: 2048 samples at 44.1 and 48 kHz), hop a quarter
@@ -134,7 +135,7 @@ def extend_band(spectrum: torch.Tensor, sample_rate: int, model_rate: int, profi
     wanted = np.asarray(profile, dtype=np.float64)[: len(inside) - 1, None] * low[None]
     # energies over three frames, so that the gains do not flutter from frame to frame (averaging the gains instead
     # would let a transient through where the wanted band is empty)
-    wanted, patched = (np.maximum(uniform_filter1d(e, size=3, axis=-1, mode="nearest"), 0.0) for e in (wanted, patched))
+    wanted, patched = (np.maximum(moving_average(e, 3), 0.0) for e in (wanted, patched))
     tiny = 1e-12 * max(float(low.max()), 1e-30)
     gain_db = np.minimum(10.0 * (np.log10(wanted + tiny) - np.log10(patched + tiny)), MAX_BAND_GAIN_DB)
     gains = _per_bin(10.0 ** (gain_db / 20.0), bin_hz, inside, spectrum.shape[0]).to(spectrum.real.dtype)
@@ -160,7 +161,7 @@ def follow_transients(spectrum: torch.Tensor, content: torch.Tensor, sample_rate
 
     def fine(energy: np.ndarray) -> np.ndarray:
         floor = 1e-6 * energy.max(axis=-1, keepdims=True) + 1e-20  # below -60 dB of the band's peak: no structure
-        return (energy + floor) / (np.maximum(uniform_filter1d(energy, size=width, axis=-1, mode="nearest"), 0.0)
+        return (energy + floor) / (np.maximum(moving_average(energy, width), 0.0)
                                    + floor)
 
     gain_db = np.clip(10.0 * strength * np.log10(fine(content_energy) / fine(result_energy)), *TRANSIENT_GAIN_DB)
@@ -214,8 +215,7 @@ def stereo_image(spectrum: torch.Tensor, content: torch.Tensor, sample_rate: int
 
     def smoothed(power: torch.Tensor, signed: bool = False) -> np.ndarray:
         # a moving average by running sums: energies can come out a rounding error below 0, so they are clamped
-        averaged = uniform_filter1d(band_energies(power, bin_hz, edges, signed=signed), size=SMOOTHING_FRAMES,
-                                    axis=-1, mode="nearest")
+        averaged = moving_average(band_energies(power, bin_hz, edges, signed=signed), SMOOTHING_FRAMES)
         return averaged if signed else np.maximum(averaged, 0.0)
 
     mid_energy = smoothed(mid.abs() ** 2)  # (bands, frames)

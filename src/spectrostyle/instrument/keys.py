@@ -38,6 +38,7 @@ PITCH_RATE = 22_050  # pitch is heard at this rate: enough for pYIN's range, and
 PITCH_FMAX = 4200.0  # Hz: the top of pYIN's search, above C8 (the keys an instrument's preview plays reach there)
 REFINE_CENTS = 20.0  # refine_pitch looks this far either side of pYIN's pitch (whose grid is 10 cents)
 SEARCH = 2.0 ** (REFINE_CENTS / 1200.0)
+MISSING_DB = 40.0  # a fundamental this far below its octave's peak is not there (pYIN slipped an octave down)
 
 
 def detect_root_key(audio: np.ndarray, sample_rate: int) -> tuple[int | None, float]:
@@ -58,8 +59,23 @@ def detect_root_key(audio: np.ndarray, sample_rate: int) -> tuple[int | None, fl
     heard = f0[voiced & np.isfinite(f0)]
     if len(heard) < max(3, 0.2 * len(f0)):
         return None, float("nan")
-    pitch = refine_pitch(mono, sample_rate, float(np.median(heard)))
+    pitch = refine_pitch(mono, sample_rate, _above_missing_fundamental(mono, sample_rate, float(np.median(heard))))
     return int(np.clip(round(pitch), 0, 127)), pitch
+
+
+def _above_missing_fundamental(audio: np.ndarray, sample_rate: int, f0_hz: float) -> float:
+    """``f0_hz`` doubled while the spectrum holds next to nothing there (more than :data:`MISSING_DB` below the peak
+    at twice it): pYIN's sub-octave slips, where a sound's envelope repeats at half its period."""
+    spectrum = np.abs(np.fft.rfft(audio * np.hanning(len(audio)))) + 1e-12
+    bin_hz = sample_rate / len(audio)
+
+    def level(hz: float) -> float:
+        centre = int(round(hz / bin_hz))
+        return 20.0 * np.log10(spectrum[max(0, centre - 3):centre + 4].max()) if centre + 4 < len(spectrum) else -300.0
+
+    while 2 * f0_hz < PITCH_FMAX and level(f0_hz) < level(2 * f0_hz) - MISSING_DB:
+        f0_hz *= 2
+    return f0_hz
 
 
 def _loudest(audio: np.ndarray, sample_rate: int, seconds: float = 1.0) -> np.ndarray:

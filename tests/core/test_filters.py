@@ -1,0 +1,28 @@
+"""The numpy moving average and running minimum equal scipy.ndimage's (mode "nearest")."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+from spectrostyle.core.filters import moving_average, running_minimum
+
+
+@pytest.mark.parametrize(("n", "size"), [(1, 1), (5, 3), (100, 7), (1000, 441), (10, 21), (1001, 5)])
+def test_they_equal_scipy_ndimage(n, size):
+    values = np.random.default_rng(n).standard_normal(n)
+    np.testing.assert_allclose(moving_average(values, size), uniform_filter1d(values, size, mode="nearest"),
+                               atol=1e-12)
+    np.testing.assert_array_equal(running_minimum(values, size), minimum_filter1d(values, size, mode="nearest"))
+
+
+def test_the_average_runs_along_any_axis_and_needs_an_odd_window():
+    values = np.random.default_rng(0).standard_normal((4, 50))
+    for axis in (0, 1, -1):
+        np.testing.assert_allclose(moving_average(values, 3, axis=axis),
+                                   uniform_filter1d(values, 3, axis=axis, mode="nearest"), atol=1e-12)
+    with pytest.raises(ValueError, match="odd"):
+        moving_average(values, 4)
+    with pytest.raises(ValueError, match="odd"):
+        running_minimum(values[0], 0)
