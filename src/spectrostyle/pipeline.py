@@ -21,12 +21,14 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
+from tqdm import tqdm
 
 from spectrostyle.core.audio import (
     MAX_PROCESSING_RATE,
     Recording,
     check_output_format,
     file_format,
+    fit_length,
     mono_at,
     output_container,
     read_audio,
@@ -40,6 +42,7 @@ from spectrostyle.core.spectrogram import (
     SpectrogramConfig,
     griffin_lim,
     image_to_magnitude,
+    magnitude,
     magnitude_to_image,
     stft,
     stft_phase,
@@ -48,6 +51,8 @@ from spectrostyle.core.studio import high_band_profile, studio_audio
 from spectrostyle.methods.base import PHASE_INITS, TransferMethod, to_batch
 from spectrostyle.methods.registry import make_options, method_class
 
+LONG_SECONDS = 60.0  # a content longer than this goes through in segments (bounded memory)
+SEGMENT_SECONDS, SEGMENT_OVERLAP_S = 30.0, 0.5  # the segments, and how long neighbours overlap to be cross-faded
 TRANSIENTS = 1.0  # how closely a result's attacks and gaps follow its content's, by default (0..1)
 OUTPUT_PEAK = 0.98  # result audio is never louder than this (scaled down if needed)
 
@@ -213,25 +218,34 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
         styles = style
     else:
         styles = prepare_styles(runner, style, max_seconds=max_seconds)
-    images, history = runner.stylise_images(to_batch(content_spec, runner.device), styles.prepared,
-                                            progress=progress)
-    image = images[0, 0].detach().cpu().clamp(0, 1)
-    result_spec = Spectrogram(image=image, gain_db=content_spec.gain_db, num_samples=content_spec.num_samples,
-                              config=config)
     if init == "content" and loaded.audio is None:
         init = "random"
-    start: str | Tensor = init
-    if init == "content":
-        start = stft_phase(torch.as_tensor(np.asarray(loaded.audio, dtype=np.float32)), config,
-                           num_frames=image.shape[-1])
-    raw = result_spec.to_audio(n_iter=n_iter, seed=runner.options.seed, init=start)
     # the content's loudness as the user hears it (its own rate and channels, full band), not that of its 16 kHz
     # mono mix: a stereo file's mono mix reads 3 LU quieter, and its band above 8 kHz counts in BS.1770's K-weighting
     target = loudness if loudness is not None or loaded.recording is None else \
         integrated_loudness(loaded.recording, loaded.rate)
-    audio = set_level(raw, config.sample_rate, reference=loaded.audio, target_lufs=target)
-    output, rate = _studio_output(raw, runner, loaded, styles, output_rate, output_channels, transients)
-    if output is not None:
+    parts = _segments(loaded, config)
+    bar = tqdm(parts, desc=f"transfer ({runner.name})", unit="part", disable=not progress or len(parts) == 1)
+    made = [_transfer_segment(runner, part, styles, n_iter, init, output_rate, output_channels, transients,
+                              progress=progress and len(parts) == 1) for part in bar]
+    history = made[0].history if len(made) == 1 else {}
+    image = made[0].image
+    if len(made) > 1:  # the segments' images side by side, as wide as the content's
+        image = torch.cat([m.image for m in made], dim=-1)[:, : content_spec.image.shape[-1]]
+        image = torch.nn.functional.pad(image, (0, content_spec.image.shape[-1] - image.shape[-1]))
+    result_spec = Spectrogram(image=image, gain_db=content_spec.gain_db, num_samples=content_spec.num_samples,
+                              config=config)
+    raw = _joined([m.raw for m in made], round(SEGMENT_OVERLAP_S * config.sample_rate))
+    audio = set_level(fit_length(raw, content_spec.num_samples), config.sample_rate, reference=loaded.audio,
+                      target_lufs=target)
+    output, rate = None, config.sample_rate
+    if made[0].output is not None:
+        rate = made[0].rate
+        output = _joined([m.output for m in made], round(SEGMENT_OVERLAP_S * rate))
+        if len(made) > 1:
+            seconds = len(loaded.recording) / loaded.rate if loaded.recording is not None else \
+                content_spec.num_samples / config.sample_rate
+            output = fit_length(output, round(seconds * rate))
         output = set_level(output, rate, target_lufs=target)
     settings_record = dataclasses.asdict(runner.options)
     settings_record.update(phase_iterations=n_iter, phase_init=init, loudness=loudness, output_rate=output_rate,
@@ -240,6 +254,83 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
                           history=history, seconds=time.perf_counter() - started, content=content_spec,
                           styles=styles.spectrograms, output=output, output_rate=rate,
                           output_bit_depth=loaded.bit_depth)
+
+
+@dataclass
+class _Part:
+    """One segment of a content as :func:`transfer` goes through it: its spectrogram, its mono audio at the model's
+    rate and its recording (what :class:`_Loaded` holds for the whole)."""
+
+    loaded: _Loaded
+    frames: int  # the frames of the result image this segment gives (its overlap with the next one left out)
+
+
+@dataclass
+class _Made:
+    image: Tensor
+    raw: np.ndarray
+    output: np.ndarray | None
+    rate: int
+    history: dict[str, list[float]]
+
+
+def _segments(loaded: _Loaded, config: SpectrogramConfig) -> list[_Part]:
+    """The content in segments of :data:`SEGMENT_SECONDS` overlapping by :data:`SEGMENT_OVERLAP_S` (a content up to
+    :data:`LONG_SECONDS`, or given as a spectrogram, whole), their images at the whole content's gain: a long file
+    goes through the method, phase reconstruction and the studio stage a segment at a time, in bounded memory."""
+    rate = config.sample_rate
+    if loaded.audio is None or len(loaded.audio) <= LONG_SECONDS * rate:
+        return [_Part(loaded, loaded.spectrogram.image.shape[-1])]
+    hop = config.hop_length * round(SEGMENT_SECONDS * rate / config.hop_length)  # whole frames: images line up
+    overlap = round(SEGMENT_OVERLAP_S * rate)
+    parts = []
+    for start in range(0, len(loaded.audio), hop):
+        end = min(len(loaded.audio), start + hop + overlap)
+        audio = loaded.audio[start:end]
+        image, _ = magnitude_to_image(magnitude(torch.as_tensor(audio), config), config, loaded.spectrogram.gain_db)
+        spectrogram = Spectrogram(image=image, gain_db=loaded.spectrogram.gain_db, num_samples=len(audio),
+                                  config=config)
+        recording = None
+        if loaded.recording is not None:
+            first, last = (round(i * loaded.rate / rate) for i in (start, end))
+            recording = loaded.recording[first:last]
+        frames = min(hop // config.hop_length, image.shape[-1]) if end < len(loaded.audio) else image.shape[-1]
+        parts.append(_Part(_Loaded(spectrogram, audio, recording, loaded.rate, loaded.bit_depth), frames))
+        if end == len(loaded.audio):
+            break
+    return parts
+
+
+def _transfer_segment(runner: TransferMethod, part: _Part, styles: PreparedStyles, n_iter: int, init: str,
+                      output_rate: int | None, output_channels: int | None, transients: float, *, progress: bool
+                      ) -> _Made:
+    """One segment through the method, phase reconstruction and the studio stage (levels are set on the whole)."""
+    config = runner.spectrogram_config
+    loaded = part.loaded
+    images, history = runner.stylise_images(to_batch(loaded.spectrogram, runner.device), styles.prepared,
+                                            progress=progress)
+    image = images[0, 0].detach().cpu().clamp(0, 1)
+    result_spec = Spectrogram(image=image, gain_db=loaded.spectrogram.gain_db,
+                              num_samples=loaded.spectrogram.num_samples, config=config)
+    start: str | Tensor = init
+    if init == "content":
+        start = stft_phase(torch.as_tensor(np.asarray(loaded.audio, dtype=np.float32)), config,
+                           num_frames=image.shape[-1])
+    raw = result_spec.to_audio(n_iter=n_iter, seed=runner.options.seed, init=start)
+    output, rate = _studio_output(raw, runner, loaded, styles, output_rate, output_channels, transients)
+    return _Made(image[:, : part.frames], raw, output, rate, history)
+
+
+def _joined(pieces: list[np.ndarray], overlap: int) -> np.ndarray:
+    """Segments ``(samples, ...)`` that overlap by ``overlap`` samples, cross-faded (equal gain) into one."""
+    if len(pieces) == 1:
+        return pieces[0]
+    fade = np.linspace(0.0, 1.0, overlap, dtype=np.float32).reshape((-1,) + (1,) * (pieces[0].ndim - 1))
+    joined = [pieces[0][:-overlap]]
+    for previous, piece in zip(pieces[:-1], pieces[1:], strict=True):
+        joined.append(previous[-overlap:] * (1.0 - fade) + piece[:overlap] * fade)
+        joined.append(piece[overlap:-overlap] if piece is not pieces[-1] else piece[overlap:])
+    return np.concatenate(joined)
 
 
 def _studio_output(raw: np.ndarray, runner: TransferMethod, content: _Loaded, styles: PreparedStyles,

@@ -68,3 +68,19 @@ def test_the_cli_takes_a_curve_and_refuses_a_bad_one(tmp_path, capsys):
     assert main([*args, "--alpha-curve", "0:0,1", "-o", str(tmp_path / "bad.wav")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "SECONDS:ALPHA" in err[0] and not (tmp_path / "bad.wav").exists()
+
+
+@requires_shipped("adain_decoder", "default")
+def test_the_even_knob_is_calibrated_on_the_sound():
+    from spectrostyle.core.metrics import mean_mfcc
+
+    content, style = example_path("flute", 60), example_path("keyboard", 60)
+    ends = [mean_mfcc(transfer(content, style, "adain", alpha=a).audio, 16_000) for a in (0.0, 1.0)]
+    line = ends[1] - ends[0]
+    places = [float((mean_mfcc(transfer(content, style, "adain", alpha=k, alpha_scale="even").audio, 16_000)
+                     - ends[0]) @ line / (line @ line)) for k in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    assert places[0] == pytest.approx(0.0, abs=0.02) and places[-1] == pytest.approx(1.0, abs=0.02)
+    assert all(b > a for a, b in zip(places, places[1:], strict=False))
+    assert places[2] == pytest.approx(0.5, abs=0.1)
+    with pytest.raises(InputError, match="alpha_scale"):
+        transfer(content, style, "adain", alpha_scale="log")

@@ -17,8 +17,8 @@ from spectrostyle.core.outputs import atomic_output, check_output_path
 
 __all__ = ["AudioFormat", "BIT_DEPTHS", "DEFAULT_MAX_SECONDS", "DEFAULT_SAMPLE_RATE", "MAX_PROCESSING_RATE",
            "Recording", "SAVE_SUBTYPES", "SILENCE_PEAK", "atomic_output", "check_output_format", "check_output_path",
-           "file_format", "load_audio", "mono_at", "output_container", "read_audio", "save_audio", "write_audio",
-           "write_wav"]
+           "file_format", "fit_length", "load_audio", "mono_at", "output_container", "read_audio", "save_audio",
+           "write_audio", "write_wav"]
 
 DEFAULT_SAMPLE_RATE = 16_000
 
@@ -253,3 +253,10 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, *, sample_rate: int,
     if bit_depth != "float":
         audio = np.clip(audio, -1.0, 1.0)
     sf.write(str(path), audio, sample_rate, subtype=_SUBTYPE_OF_DEPTH[bit_depth], format=container)
+
+
+def fit_length(audio: np.ndarray, num_samples: int) -> np.ndarray:
+    """``audio`` ``(samples, ...)`` cut or padded with silence to ``num_samples``."""
+    if len(audio) >= num_samples:
+        return audio[:num_samples]
+    return np.pad(audio, [(0, num_samples - len(audio))] + [(0, 0)] * (audio.ndim - 1))

@@ -14,6 +14,7 @@ import os
 import numpy as np
 import soxr
 
+from spectrostyle.core.audio import fit_length
 from spectrostyle.core.filters import moving_average, running_minimum
 
 TRUE_PEAK_CEILING_DB = -1.0  # dBTP: the usual ceiling for material that will be encoded or mixed
@@ -22,6 +23,7 @@ LIMITER_SPAN_S = 0.005  # the limiter's gain falls over this long before a peak 
 BLOCK_S, BLOCK_STEP = 0.4, 0.25  # BS.1770's gating blocks: 400 ms, a new one every quarter block
 ABSOLUTE_GATE_LUFS, RELATIVE_GATE_LU = -70.0, 10.0
 CHANNEL_WEIGHTS = (1.0, 1.0, 1.0, 1.41, 1.41)  # L, R, C, Ls, Rs
+STREAM_CHUNK = 1 << 20  # samples: long signals are filtered and oversampled this much at a time
 LEVEL_ROUNDS = 6  # gain then limit, this many more times at most, to land on the target despite the limiting
 LEVEL_TOLERANCE_LU = 0.1  # close enough to the target
 MAX_LEVEL_STEP_DB = 12.0  # the largest change of gain from one try to the next
@@ -85,6 +87,24 @@ def _k_response(size: int, sample_rate: int):
     return torch.as_tensor(response.astype(np.complex64))
 
 
+def _running_energy(audio: np.ndarray, sample_rate: int, at: np.ndarray) -> np.ndarray:
+    """The K-weighted signal's energy summed from the start up to each index of ``at`` -> ``(len(at), channels)``.
+    The filtering goes a chunk at a time, each started half a second early so that the filters have settled (their
+    tails die away far sooner), so a long file needs no whole-length spectrum."""
+    totals = np.zeros((len(at), audio.shape[1]))
+    carried = np.zeros(audio.shape[1])
+    warm = sample_rate // 2
+    for start in range(0, len(audio), STREAM_CHUNK):
+        end = min(len(audio), start + STREAM_CHUNK)
+        first = max(0, start - warm)
+        weighted = _k_weighted(audio[first:end], sample_rate)[start - first:]
+        running = carried + np.vstack([np.zeros((1, audio.shape[1])), np.cumsum(weighted ** 2, axis=0)])
+        inside = (at >= start) & (at <= end) if end == len(audio) else (at >= start) & (at < end)
+        totals[inside] = running[at[inside] - start]
+        carried = running[-1]
+    return totals
+
+
 def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float | None:
     """BS.1770-4 integrated loudness of ``audio`` ``(samples,)`` or ``(samples, channels)`` in LUFS; None when it has
     none (shorter than one 400 ms block, or silent below the absolute gate).
@@ -92,17 +112,16 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float | None:
     K-weighting, 400 ms blocks every 100 ms, the absolute gate at -70 LUFS and the relative gate 10 LU below, channel
     weights 1, 1, 1, 1.41, 1.41: as pyloudnorm measures (the tests hold the two within 0.01 LU). Written here because
     pyloudnorm's filters import scipy.signal, which alone takes longer than the 0.3 s a command may spend starting."""
-    audio = np.asarray(audio, dtype=np.float64)
+    audio = np.asarray(audio, dtype=np.float32)  # a long file is filtered in chunks: no whole-length copies
     audio = audio[:, None] if audio.ndim == 1 else audio
     block = int(round(BLOCK_S * sample_rate))
     if audio.shape[0] < block + 1 or not np.any(audio):
         return None
-    weighted = _k_weighted(audio, sample_rate)
     blocks = int(np.round((audio.shape[0] / sample_rate - BLOCK_S) / (BLOCK_S * BLOCK_STEP))) + 1
     starts = (BLOCK_S * BLOCK_STEP * np.arange(blocks) * sample_rate).astype(int)
-    ends = (BLOCK_S * (BLOCK_STEP * np.arange(blocks) + 1) * sample_rate).astype(int)
-    running = np.vstack([np.zeros((1, audio.shape[1])), np.cumsum(weighted ** 2, axis=0)])
-    power = (running[np.minimum(ends, len(weighted))] - running[starts]) / block  # (blocks, channels)
+    ends = np.minimum((BLOCK_S * (BLOCK_STEP * np.arange(blocks) + 1) * sample_rate).astype(int), len(audio))
+    running = _running_energy(audio, sample_rate, np.concatenate([starts, ends]))
+    power = (running[blocks:] - running[:blocks]) / block  # (blocks, channels)
     weights = np.array(CHANNEL_WEIGHTS[: audio.shape[1]] + (1.0,) * max(0, audio.shape[1] - len(CHANNEL_WEIGHTS)))
 
     def loudness(mean_power: np.ndarray) -> np.ndarray:
@@ -132,14 +151,36 @@ def file_loudness(path: str | os.PathLike) -> float | None:
     return integrated_loudness(audio, sample_rate) if len(audio) else None
 
 
+def peak_envelope(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The true-peak envelope of ``audio`` ``(samples,)`` or ``(samples, channels)``: for each sample the largest
+    magnitude, over the channels, of it and of the signal oversampled 4x around it -> ``(samples,)`` float32. The
+    oversampling streams through soxr a chunk at a time, so a long file needs no 4x copy of itself."""
+    channels = np.asarray(audio, dtype=np.float32).reshape(len(audio), -1)
+    stream = soxr.ResampleStream(sample_rate, sample_rate * OVERSAMPLING, channels.shape[1], dtype="float32",
+                                 quality="HQ")
+    pieces, held = [], np.zeros(0, dtype=np.float32)
+    for start in range(0, len(channels), STREAM_CHUNK):
+        chunk = channels[start:start + STREAM_CHUNK]
+        upsampled = np.abs(stream.resample_chunk(chunk, last=start + STREAM_CHUNK >= len(channels))).max(axis=1)
+        held = np.concatenate([held, upsampled])
+        whole = len(held) // OVERSAMPLING
+        pieces.append(held[: whole * OVERSAMPLING].reshape(-1, OVERSAMPLING).max(axis=1))
+        held = held[whole * OVERSAMPLING:]
+    envelope = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+    envelope = fit_length(envelope, len(channels)) if len(envelope) >= len(channels) or not len(envelope) else \
+        np.pad(envelope, (0, len(channels) - len(envelope)), mode="edge")
+    for start in range(0, len(channels), STREAM_CHUNK):  # the samples themselves count too
+        part = slice(start, start + STREAM_CHUNK)
+        envelope[part] = np.maximum(envelope[part], np.abs(channels[part]).max(axis=1))
+    return envelope
+
+
 def true_peak_db(audio: np.ndarray, sample_rate: int) -> float:
     """The true peak of ``audio`` in dBTP (the largest magnitude of the signal oversampled 4x); -inf when silent."""
     audio = np.asarray(audio, dtype=np.float32)
     if not audio.size or not np.any(audio):
         return float("-inf")
-    upsampled = soxr.resample(audio, sample_rate, sample_rate * OVERSAMPLING, quality="HQ")
-    peak = max(float(np.abs(upsampled).max()), float(np.abs(audio).max()))
-    return 20.0 * np.log10(peak)
+    return float(20.0 * np.log10(peak_envelope(audio, sample_rate).max()))
 
 
 def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float = TRUE_PEAK_CEILING_DB) -> np.ndarray:
@@ -152,21 +193,23 @@ def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float = TRUE_PEAK_CEI
     """
     audio = np.asarray(audio, dtype=np.float32)
     ceiling = 10.0 ** (ceiling_db / 20.0)
-    if not audio.size or true_peak_db(audio, sample_rate) <= ceiling_db:
+    if not audio.size:
         return audio
-    channels = audio if audio.ndim == 2 else audio[:, None]  # (samples, channels): one gain for all (linked)
-    upsampled = np.abs(soxr.resample(channels, sample_rate, sample_rate * OVERSAMPLING, quality="HQ")).max(axis=1)
-    whole = len(upsampled) // OVERSAMPLING
-    envelope = np.maximum(upsampled[: whole * OVERSAMPLING].reshape(-1, OVERSAMPLING).max(axis=1),
-                          np.abs(channels[:whole]).max(axis=1))
-    envelope = np.pad(envelope, (0, len(audio) - len(envelope)), mode="edge") if len(envelope) < len(audio) else \
-        envelope[: len(audio)]
+    envelope = peak_envelope(audio, sample_rate)
+    if envelope.max() <= ceiling:
+        return audio
     wanted = np.minimum(1.0, ceiling / np.maximum(envelope, 1e-12))  # the gain each sample needs on its own
     # a minimum over +-`span` then a moving average over `span`: every average covers only minima whose windows
     # hold the sample itself, so the gain is at or below what each sample needs, and it changes smoothly (falling
     # ahead of a peak, recovering after it) rather than sample by sample
     span = max(1, int(LIMITER_SPAN_S * sample_rate)) | 1  # odd: the windows are centred
-    gain = moving_average(running_minimum(wanted, 2 * span + 1), span)
+    gain = np.empty(len(wanted), dtype=np.float32)
+    margin = 2 * span  # a chunk's filters see this far past its ends: the same values as over the whole
+    for start in range(0, len(wanted), STREAM_CHUNK):
+        end = min(len(wanted), start + STREAM_CHUNK)
+        first, last = max(0, start - margin), min(len(wanted), end + margin)
+        part = moving_average(running_minimum(wanted[first:last], 2 * span + 1), span)
+        gain[start:end] = part[start - first:end - first]
     limited = (audio * (gain if audio.ndim == 1 else gain[:, None])).astype(np.float32)
     excess = true_peak_db(limited, sample_rate) - ceiling_db
     return limited if excess <= 0 else (limited * 10.0 ** (-excess / 20.0)).astype(np.float32)

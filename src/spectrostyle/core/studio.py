@@ -24,6 +24,7 @@ import numpy as np
 import soxr
 import torch
 
+from spectrostyle.core.audio import fit_length
 from spectrostyle.core.filters import moving_average
 
 CROSSOVER_OF_NYQUIST = 0.9  # the band made here starts at this share of the model's Nyquist frequency
@@ -283,7 +284,7 @@ def studio_audio(result: np.ndarray, model_rate: int, *, sample_rate: int, chann
         num_samples = round(len(result) * sample_rate / model_rate)
     working_samples = round(num_samples * working_rate / sample_rate)
     mono = soxr.resample(result, model_rate, working_rate, quality="HQ") if working_rate != model_rate else result
-    mono = _fit(np.asarray(mono, dtype=np.float32), working_samples)
+    mono = fit_length(np.asarray(mono, dtype=np.float32), working_samples)
     n_fft = frame_size(working_rate)
     spectrum = studio_stft(mono[None], n_fft)[0]
     extended = profile is not None and working_rate / 2 > model_rate / 2 * 1.01
@@ -295,7 +296,7 @@ def studio_audio(result: np.ndarray, model_rate: int, *, sample_rate: int, chann
         layout = np.asarray(content, dtype=np.float32).reshape(len(content), -1)
         if content_rate != working_rate:
             layout = soxr.resample(layout, content_rate, working_rate, quality="HQ")
-        layout = studio_stft(_fit(layout, working_samples).T, n_fft)  # (content channels, bins, frames)
+        layout = studio_stft(fit_length(layout, working_samples).T, n_fft)  # (content channels, bins, frames)
         spectrum = follow_transients(spectrum, layout, working_rate, transients)
         if extended:
             spectrum = match_high_band(spectrum, working_rate, model_rate, profile)
@@ -308,12 +309,5 @@ def studio_audio(result: np.ndarray, model_rate: int, *, sample_rate: int, chann
         spectra = spectrum[None].expand(channels, -1, -1)
     audio = studio_istft(spectra, n_fft, working_samples).T  # (samples, channels)
     if working_rate != sample_rate:
-        audio = _fit(soxr.resample(audio, working_rate, sample_rate, quality="HQ"), num_samples)
+        audio = fit_length(soxr.resample(audio, working_rate, sample_rate, quality="HQ"), num_samples)
     return np.ascontiguousarray(audio, dtype=np.float32)
-
-
-def _fit(audio: np.ndarray, num_samples: int) -> np.ndarray:
-    """``audio`` ``(samples, ...)`` cut or padded with silence to ``num_samples``."""
-    if len(audio) >= num_samples:
-        return audio[:num_samples]
-    return np.pad(audio, [(0, num_samples - len(audio))] + [(0, 0)] * (audio.ndim - 1))

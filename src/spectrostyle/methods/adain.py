@@ -127,6 +127,10 @@ def style_statistics(encoder: AudioCNN, styles: Sequence[Tensor], mix: Sequence[
     return mixed
 
 
+ALPHA_LEVELS = 4  # an alpha curve is drawn between the results at alpha 0, 1/4, 1/2, 3/4 and 1
+ALPHA_SCALES = ("linear", "even")
+
+
 @dataclass(frozen=True)
 class StyleStatistics:
     """Mixed channel means and standard deviations ``(1, C, 1, 1)`` of the style sound(s) at ``relu4_1``."""
@@ -175,6 +179,10 @@ class AdainMethod(TransferMethod):
                                control="slider", step=0.05)
         alpha_curve: str | None = setting(None, help="Alpha that moves along the sound: SECONDS:ALPHA points, linear "
                                           "between them and held beyond, e.g. 0:0,2:1,4:0.3 (overrides --alpha).")
+        alpha_scale: str = setting("linear", help="How --alpha and --alpha-curve map to the blend: linear (the "
+                                   "network's own alpha) or even (measured on each sound, so that equal steps of "
+                                   "alpha give equal steps of timbre from the content to the style; five extra "
+                                   "passes).", choices=ALPHA_SCALES)
         style_mix: tuple[float, ...] | None = setting(None, help="Comma-separated weights of the --style sounds "
                                                       "(normalised; default equal).")
         model: str = setting("default", help="Shipped adain_decoder name or a model path.")
@@ -242,19 +250,65 @@ class AdainMethod(TransferMethod):
         encoder.check_input(images)
         images = images.to(self.device, torch.float32)
 
-        def at(alpha: float) -> Tensor:
+        def fresh(alpha: float) -> Tensor:
             with torch.inference_mode():
                 return run_tiled(lambda x: stylise_images(encoder, decoder, x, stats.mean, stats.std, alpha), images,
                                  tile_frames=o.tile_frames, tile_overlap=o.tile_overlap, batch_size=o.batch_size)
 
-        if o.alpha_curve is None:
-            return at(o.alpha), {}
         config = self.spectrogram_config
+        at: Callable[[float], Tensor] = fresh
+        knob: Callable[[Tensor], Tensor] = lambda alpha: alpha  # noqa: E731
+        if o.alpha_scale == "even":  # the results at the blend's levels serve the calibration and the blend
+            made = {level / ALPHA_LEVELS: fresh(level / ALPHA_LEVELS) for level in range(ALPHA_LEVELS + 1)}
+            knob = even_alpha(made, config)
+            at = made.get  # type: ignore[assignment]
+        if o.alpha_curve is None:
+            alpha = float(knob(torch.tensor([o.alpha]))[0])
+            return blend_along(at, torch.full((images.shape[-1],), alpha)) if o.alpha_scale == "even" \
+                else at(alpha), {}
         seconds = torch.arange(images.shape[-1], dtype=torch.float64) * config.hop_length / config.sample_rate
-        return blend_along(at, alpha_along(parse_alpha_curve(o.alpha_curve), seconds)), {}
+        return blend_along(at, knob(alpha_along(parse_alpha_curve(o.alpha_curve), seconds))), {}
 
 
-ALPHA_LEVELS = 4  # an alpha curve is drawn between the results at alpha 0, 1/4, 1/2, 3/4 and 1
+
+
+def timbre_positions(levels: dict[float, Tensor], config: SpectrogramConfig) -> np.ndarray:
+    """Where each result of ``levels`` (alpha -> ``(B, 1, F, T)`` images) lies between the level-0 result (0)
+    and the last level's (1): its mean MFCCs (from the image's mel spectrum, loud frames weighted) projected on the
+    line between theirs, for the first image of the batch."""
+    import librosa
+
+    mel = torch.as_tensor(librosa.filters.mel(sr=config.sample_rate, n_fft=config.n_fft, n_mels=40)[:, :-1],
+                          dtype=torch.float32)
+    dct = torch.as_tensor(np.cos(np.pi / 40 * (np.arange(40) + 0.5)[None, :] * np.arange(1, 20)[:, None]),
+                          dtype=torch.float32)  # DCT-II rows 1..19: the MFCCs without the level
+
+    def mean_mfcc(image: Tensor) -> Tensor:
+        power = 10.0 ** ((image[0, 0].float().cpu() - 1.0) * -config.db_floor / 10.0)  # (F, T), peak 1
+        mel_power = mel @ power
+        loud = mel_power.sum(dim=0)
+        return (dct @ torch.log10(mel_power + 1e-10) * (loud / loud.sum())).sum(dim=1)
+
+    points = {level: mean_mfcc(image) for level, image in levels.items()}
+    first, last = points[min(points)], points[max(points)]
+    line = last - first
+    scale = (line @ line).clamp_min(1e-12)
+    return np.array([float((points[level] - first) @ line / scale) for level in sorted(points)])
+
+
+def even_alpha(levels: dict[float, Tensor], config: SpectrogramConfig) -> Callable[[Tensor], Tensor]:
+    """The knob that sounds even for one sound: knob value -> the alpha whose result lies that far along the way from
+    the content's timbre to the style's (:func:`timbre_positions` of the results at the alpha ``levels``, made
+    rising, inverted by linear interpolation)."""
+    alphas = np.array(sorted(levels), dtype=np.float64)
+    positions = np.maximum.accumulate(np.clip(timbre_positions(levels, config), 0.0, 1.0))
+    positions[0], positions[-1] = 0.0, 1.0
+    positions = positions + np.arange(len(positions)) * 1e-9  # strictly rising for the inversion
+
+    def knob(values: Tensor) -> Tensor:
+        return torch.from_numpy(np.interp(values.double().numpy(), positions, alphas)).float()
+
+    return knob
 
 
 def parse_alpha_curve(text: str) -> list[tuple[float, float]]:
