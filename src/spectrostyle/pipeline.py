@@ -28,7 +28,6 @@ from spectrostyle.core.audio import (
     Recording,
     check_output_format,
     file_format,
-    fit_length,
     mono_at,
     output_container,
     read_audio,
@@ -52,7 +51,7 @@ from spectrostyle.methods.base import PHASE_INITS, TransferMethod, to_batch
 from spectrostyle.methods.registry import make_options, method_class
 
 LONG_SECONDS = 60.0  # a content longer than this goes through in segments (bounded memory)
-SEGMENT_SECONDS, SEGMENT_OVERLAP_S = 30.0, 0.5  # the segments, and how long neighbours overlap to be cross-faded
+SEGMENT_SECONDS, SEGMENT_OVERLAP_S = 10.0, 0.5  # the segments, and how long neighbours overlap to be cross-faded
 TRANSIENTS = 1.0  # how closely a result's attacks and gaps follow its content's, by default (0..1)
 OUTPUT_PEAK = 0.98  # result audio is never louder than this (scaled down if needed)
 
@@ -226,27 +225,30 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
         integrated_loudness(loaded.recording, loaded.rate)
     parts = _segments(loaded, config)
     bar = tqdm(parts, desc=f"transfer ({runner.name})", unit="part", disable=not progress or len(parts) == 1)
-    made = [_transfer_segment(runner, part, styles, n_iter, init, output_rate, output_channels, transients,
-                              progress=progress and len(parts) == 1) for part in bar]
-    history = made[0].history if len(made) == 1 else {}
-    image = made[0].image
-    if len(made) > 1:  # the segments' images side by side, as wide as the content's
-        image = torch.cat([m.image for m in made], dim=-1)[:, : content_spec.image.shape[-1]]
+    seconds = len(loaded.recording) / loaded.rate if loaded.recording is not None else \
+        content_spec.num_samples / config.sample_rate
+    images, raw, output, history, rate = [], None, None, {}, config.sample_rate
+    for part in bar:  # each segment's audio goes into the whole as it is made, so only one is held at a time
+        made = _transfer_segment(runner, part, styles, n_iter, init, output_rate, output_channels, transients,
+                                 progress=progress and len(parts) == 1)
+        images.append(made.image)
+        history = made.history if len(parts) == 1 else {}
+        raw = raw or _Joined(content_spec.num_samples, round(SEGMENT_OVERLAP_S * config.sample_rate), made.raw)
+        raw.add(made.raw)
+        if made.output is not None:
+            rate = made.rate
+            output = output or _Joined(round(seconds * rate) if len(parts) > 1 else len(made.output),
+                                       round(SEGMENT_OVERLAP_S * rate), made.output)
+            output.add(made.output)
+    image = images[0]
+    if len(images) > 1:  # the segments' images side by side, as wide as the content's
+        image = torch.cat(images, dim=-1)[:, : content_spec.image.shape[-1]]
         image = torch.nn.functional.pad(image, (0, content_spec.image.shape[-1] - image.shape[-1]))
     result_spec = Spectrogram(image=image, gain_db=content_spec.gain_db, num_samples=content_spec.num_samples,
                               config=config)
-    raw = _joined([m.raw for m in made], round(SEGMENT_OVERLAP_S * config.sample_rate))
-    audio = set_level(fit_length(raw, content_spec.num_samples), config.sample_rate, reference=loaded.audio,
-                      target_lufs=target)
-    output, rate = None, config.sample_rate
-    if made[0].output is not None:
-        rate = made[0].rate
-        output = _joined([m.output for m in made], round(SEGMENT_OVERLAP_S * rate))
-        if len(made) > 1:
-            seconds = len(loaded.recording) / loaded.rate if loaded.recording is not None else \
-                content_spec.num_samples / config.sample_rate
-            output = fit_length(output, round(seconds * rate))
-        output = set_level(output, rate, target_lufs=target)
+    audio = set_level(raw.audio, config.sample_rate, reference=loaded.audio, target_lufs=target)
+    if output is not None:
+        output = set_level(output.audio, rate, target_lufs=target)
     settings_record = dataclasses.asdict(runner.options)
     settings_record.update(phase_iterations=n_iter, phase_init=init, loudness=loudness, output_rate=output_rate,
                            output_channels=output_channels, transients=transients)
@@ -321,16 +323,24 @@ def _transfer_segment(runner: TransferMethod, part: _Part, styles: PreparedStyle
     return _Made(image[:, : part.frames], raw, output, rate, history)
 
 
-def _joined(pieces: list[np.ndarray], overlap: int) -> np.ndarray:
-    """Segments ``(samples, ...)`` that overlap by ``overlap`` samples, cross-faded (equal gain) into one."""
-    if len(pieces) == 1:
-        return pieces[0]
-    fade = np.linspace(0.0, 1.0, overlap, dtype=np.float32).reshape((-1,) + (1,) * (pieces[0].ndim - 1))
-    joined = [pieces[0][:-overlap]]
-    for previous, piece in zip(pieces[:-1], pieces[1:], strict=True):
-        joined.append(previous[-overlap:] * (1.0 - fade) + piece[:overlap] * fade)
-        joined.append(piece[overlap:-overlap] if piece is not pieces[-1] else piece[overlap:])
-    return np.concatenate(joined)
+class _Joined:
+    """Segments that overlap by ``overlap`` samples, cross-faded (equal gain) into one array of ``length`` samples as
+    they come (shaped like ``like`` past its first axis)."""
+
+    def __init__(self, length: int, overlap: int, like: np.ndarray):
+        self.audio = np.zeros((length,) + like.shape[1:], dtype=np.float32)
+        self.overlap = overlap
+        self.written = 0
+
+    def add(self, piece: np.ndarray) -> None:
+        start = max(0, self.written - self.overlap) if self.written else 0
+        piece = piece[: len(self.audio) - start]
+        shared = min(self.written - start, len(piece))
+        if shared > 0:
+            fade = np.linspace(0.0, 1.0, shared, dtype=np.float32).reshape((-1,) + (1,) * (piece.ndim - 1))
+            self.audio[start:start + shared] = self.audio[start:start + shared] * (1.0 - fade) + piece[:shared] * fade
+        self.audio[start + shared:start + len(piece)] = piece[shared:]
+        self.written = start + len(piece)
 
 
 def _studio_output(raw: np.ndarray, runner: TransferMethod, content: _Loaded, styles: PreparedStyles,

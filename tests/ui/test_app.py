@@ -38,8 +38,9 @@ from spectrostyle.methods.registry import METHODS
 from spectrostyle.store import ShippedModel, shipped_models
 from spectrostyle.ui import app_blend as app_module
 from spectrostyle.ui.app import Handlers, build_app, launch
-from spectrostyle.ui.app_blend import Limits, MethodSpec, check_sound, method_settings, usable_methods
+from spectrostyle.ui.app_blend import Limits, MethodSpec, blend, check_sound, method_settings, usable_methods
 from spectrostyle.ui.cli.main import main
+from tests.conftest import requires_shipped
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("SPECTROSTYLE_CHROMIUM", "/usr/bin/chromium"))
@@ -187,7 +188,7 @@ def test_blend_of_the_examples_by_the_fastest_method(tmp_path):
     assert Path(wav).parent == tmp_path / "out" and Path(wav).name.startswith("flute_")
     assert content_picture.shape == result_picture.shape == (256, 256) and content_picture.dtype == np.uint8
     assert (style_picture is None) == (not spec.uses_style)
-    assert "4.00 s made in" in caption and "flute" in caption
+    assert "4.00 s (16 kHz mono) made in" in caption and "flute" in caption
 
 
 @pytest.mark.parametrize("content, method, expected", [
@@ -372,7 +373,7 @@ def test_browser_blend_and_refused_uploads(app_url, browser, tmp_path):
     result_link = page.locator("#result-audio a[download]")
     expect(result_link).to_have_count(1, timeout=90_000)
     blended = time.perf_counter() - clicked
-    expect(page.locator("#result-caption")).to_contain_text("4.00 s made in")
+    expect(page.locator("#result-caption")).to_contain_text("4.00 s (16 kHz mono) made in")
     for picture in ("content", "style", "result"):
         if picture != "style" or spec.uses_style:
             expect(page.locator(f"#{picture}-spectrogram img")).to_be_visible()
@@ -416,3 +417,16 @@ def test_browser_blend_and_refused_uploads(app_url, browser, tmp_path):
     print(f"\npage loaded in {loaded:.1f} s; {spec.name} blend in {blended:.1f} s from the click; "
           f"screenshot: {screenshot}")
 
+
+
+@requires_shipped("pix2pix_generator", "flute-keyboard")
+def test_the_app_plays_a_stereo_recording_back_full_band_and_pictures_the_whole_band(tmp_path):
+    from tests.core.test_studio import stereo_recording
+
+    content = tmp_path / "stereo.wav"
+    sf.write(content, stereo_recording(2.0), 44_100)
+    made = blend(content, None, "pix2pix", out_dir=tmp_path / "out")
+    audio, rate = sf.read(made.wav)
+    assert rate == 44_100 and audio.shape == (88_200, 2)
+    assert "44.1 kHz stereo" in made.caption
+    assert made.content_image.shape[0] == made.result_image.shape[0] == 512  # 2048-sample frames: 0-22 kHz

@@ -87,7 +87,8 @@ def _k_response(size: int, sample_rate: int):
     return torch.as_tensor(response.astype(np.complex64))
 
 
-def _running_energy(audio: np.ndarray, sample_rate: int, at: np.ndarray) -> np.ndarray:
+def _running_energy(audio: np.ndarray, sample_rate: int, at: np.ndarray, gain: np.ndarray | None = None
+                    ) -> np.ndarray:
     """The K-weighted signal's energy summed from the start up to each index of ``at`` -> ``(len(at), channels)``.
     The filtering goes a chunk at a time, each started half a second early so that the filters have settled (their
     tails die away far sooner), so a long file needs no whole-length spectrum."""
@@ -97,7 +98,8 @@ def _running_energy(audio: np.ndarray, sample_rate: int, at: np.ndarray) -> np.n
     for start in range(0, len(audio), STREAM_CHUNK):
         end = min(len(audio), start + STREAM_CHUNK)
         first = max(0, start - warm)
-        weighted = _k_weighted(audio[first:end], sample_rate)[start - first:]
+        chunk = audio[first:end] if gain is None else audio[first:end] * gain[first:end, None]
+        weighted = _k_weighted(chunk, sample_rate)[start - first:]
         running = carried + np.vstack([np.zeros((1, audio.shape[1])), np.cumsum(weighted ** 2, axis=0)])
         inside = (at >= start) & (at <= end) if end == len(audio) else (at >= start) & (at < end)
         totals[inside] = running[at[inside] - start]
@@ -105,9 +107,10 @@ def _running_energy(audio: np.ndarray, sample_rate: int, at: np.ndarray) -> np.n
     return totals
 
 
-def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float | None:
-    """BS.1770-4 integrated loudness of ``audio`` ``(samples,)`` or ``(samples, channels)`` in LUFS; None when it has
-    none (shorter than one 400 ms block, or silent below the absolute gate).
+def integrated_loudness(audio: np.ndarray, sample_rate: int, gain: np.ndarray | None = None) -> float | None:
+    """BS.1770-4 integrated loudness of ``audio`` ``(samples,)`` or ``(samples, channels)`` in LUFS (times the
+    per-sample ``gain`` ``(samples,)`` when given, without making that product whole); None when it has none (shorter
+    than one 400 ms block, or silent below the absolute gate).
 
     K-weighting, 400 ms blocks every 100 ms, the absolute gate at -70 LUFS and the relative gate 10 LU below, channel
     weights 1, 1, 1, 1.41, 1.41: as pyloudnorm measures (the tests hold the two within 0.01 LU). Written here because
@@ -120,7 +123,7 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float | None:
     blocks = int(np.round((audio.shape[0] / sample_rate - BLOCK_S) / (BLOCK_S * BLOCK_STEP))) + 1
     starts = (BLOCK_S * BLOCK_STEP * np.arange(blocks) * sample_rate).astype(int)
     ends = np.minimum((BLOCK_S * (BLOCK_STEP * np.arange(blocks) + 1) * sample_rate).astype(int), len(audio))
-    running = _running_energy(audio, sample_rate, np.concatenate([starts, ends]))
+    running = _running_energy(audio, sample_rate, np.concatenate([starts, ends]), gain)
     power = (running[blocks:] - running[:blocks]) / block  # (blocks, channels)
     weights = np.array(CHANNEL_WEIGHTS[: audio.shape[1]] + (1.0,) * max(0, audio.shape[1] - len(CHANNEL_WEIGHTS)))
 
@@ -192,27 +195,39 @@ def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float = TRUE_PEAK_CEI
     it works on the 4x-oversampled magnitude, so the true peak, not only the sample peak, stays under the ceiling.
     """
     audio = np.asarray(audio, dtype=np.float32)
-    ceiling = 10.0 ** (ceiling_db / 20.0)
     if not audio.size:
         return audio
     envelope = peak_envelope(audio, sample_rate)
-    if envelope.max() <= ceiling:
+    if envelope.max() <= 10.0 ** (ceiling_db / 20.0):
         return audio
-    wanted = np.minimum(1.0, ceiling / np.maximum(envelope, 1e-12))  # the gain each sample needs on its own
-    # a minimum over +-`span` then a moving average over `span`: every average covers only minima whose windows
-    # hold the sample itself, so the gain is at or below what each sample needs, and it changes smoothly (falling
-    # ahead of a peak, recovering after it) rather than sample by sample
+    return _applied(audio, _limiter_gain(envelope, sample_rate, ceiling_db), sample_rate, ceiling_db)
+
+
+def _limiter_gain(envelope: np.ndarray, sample_rate: int, ceiling_db: float, scale: float = 1.0) -> np.ndarray:
+    """The limiter's gain ``(samples,)`` for a signal of true-peak ``envelope`` scaled by ``scale`` (the scale
+    included): a minimum over +-`span` of what each sample needs, then a moving average over `span`. Every average
+    covers only minima whose windows hold the sample itself, so the gain is at or below what each sample needs, and
+    it changes smoothly (falling ahead of a peak, recovering after it) rather than sample by sample."""
+    ceiling = 10.0 ** (ceiling_db / 20.0)
     span = max(1, int(LIMITER_SPAN_S * sample_rate)) | 1  # odd: the windows are centred
-    gain = np.empty(len(wanted), dtype=np.float32)
+    gain = np.empty(len(envelope), dtype=np.float32)
     margin = 2 * span  # a chunk's filters see this far past its ends: the same values as over the whole
-    for start in range(0, len(wanted), STREAM_CHUNK):
-        end = min(len(wanted), start + STREAM_CHUNK)
-        first, last = max(0, start - margin), min(len(wanted), end + margin)
-        part = moving_average(running_minimum(wanted[first:last], 2 * span + 1), span)
-        gain[start:end] = part[start - first:end - first]
-    limited = (audio * (gain if audio.ndim == 1 else gain[:, None])).astype(np.float32)
+    for start in range(0, len(envelope), STREAM_CHUNK):
+        end = min(len(envelope), start + STREAM_CHUNK)
+        first, last = max(0, start - margin), min(len(envelope), end + margin)
+        wanted = np.minimum(1.0, ceiling / np.maximum(scale * envelope[first:last], 1e-12))
+        part = moving_average(running_minimum(wanted, 2 * span + 1), span)
+        gain[start:end] = scale * part[start - first:end - first]
+    return gain
+
+
+def _applied(audio: np.ndarray, gain: np.ndarray, sample_rate: int, ceiling_db: float) -> np.ndarray:
+    """``audio`` times ``gain`` ``(samples,)``, scaled down by what its true peak still passes the ceiling."""
+    limited = (audio * (gain if audio.ndim == 1 else gain[:, None])).astype(np.float32, copy=False)
     excess = true_peak_db(limited, sample_rate) - ceiling_db
-    return limited if excess <= 0 else (limited * 10.0 ** (-excess / 20.0)).astype(np.float32)
+    if excess > 0:
+        limited *= np.float32(10.0 ** (-excess / 20.0))
+    return limited
 
 
 def set_level(audio: np.ndarray, sample_rate: int, *, reference: np.ndarray | None = None,
@@ -227,14 +242,16 @@ def set_level(audio: np.ndarray, sample_rate: int, *, reference: np.ndarray | No
     if start is None:
         return limit(audio, sample_rate, ceiling_db)
 
+    envelope = peak_envelope(audio, sample_rate)  # once: a gain scales it, the limiter reads it
+
     def level(gain_db: float) -> tuple[np.ndarray, float]:
-        made = limit((audio * 10.0 ** (gain_db / 20.0)).astype(np.float32), sample_rate, ceiling_db)
-        return made, (integrated_loudness(made, sample_rate) or -200.0) - target
+        gain = _limiter_gain(envelope, sample_rate, ceiling_db, scale=10.0 ** (gain_db / 20.0))
+        return gain, (integrated_loudness(audio, sample_rate, gain) or -200.0) - target
 
     # the gain that lands on the target once the limiter has taken the peaks: loudness rises with the gain, ever more
     # slowly as the limiter works harder, so steps from the secant through the last two tries (the first: 1 LU/dB)
     gains = [target - start]
-    made, miss = level(gains[0])
+    gain, miss = level(gains[0])
     misses = [miss]
     for _ in range(LEVEL_ROUNDS):
         if abs(misses[-1]) < LEVEL_TOLERANCE_LU:
@@ -242,6 +259,7 @@ def set_level(audio: np.ndarray, sample_rate: int, *, reference: np.ndarray | No
         slope = 1.0 if len(gains) < 2 else (misses[-1] - misses[-2]) / (gains[-1] - gains[-2] or 1e-9)
         step = -misses[-1] / max(slope, 0.05)
         gains.append(gains[-1] + float(np.clip(step, -MAX_LEVEL_STEP_DB, MAX_LEVEL_STEP_DB)))
-        made, miss = level(gains[-1])
+        gain = None  # the last try's gain goes before the next is made
+        gain, miss = level(gains[-1])
         misses.append(miss)
-    return made
+    return _applied(audio, gain, sample_rate, ceiling_db)

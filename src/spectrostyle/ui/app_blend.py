@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np  # noqa: E402
 
-from spectrostyle.core.audio import load_audio, save_audio
+from spectrostyle.core.audio import AudioFormat, load_audio, read_audio, save_audio
 from spectrostyle.core.errors import InputError, SpectrostyleError
 from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig
 from spectrostyle.core.vocabulary import DIRECTIONS, pitch_name
@@ -263,22 +263,33 @@ def blend(content: str | os.PathLike | None, style: str | os.PathLike | None, me
     if method not in specs:
         raise InputError(f"method '{method}' is not available here; choose from: {', '.join(specs) or 'none'}")
     spec = specs[method]
-    content_audio = check_sound(content, limits, "content sound")
-    style_audio = check_sound(style, limits, "style sound") if spec.uses_style else None
-    result = transfer(content_audio, style_audio, method, progress=progress, **(settings or {}))
+    check_sound(content, limits, "content sound")
+    if spec.uses_style:
+        check_sound(style, limits, "style sound")
+    # the files themselves: the result has the content's rate and channels, full band
+    result = transfer(content, style if spec.uses_style else None, method, progress=progress, **(settings or {}))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(str(content)).stem[:40]
     if spec.uses_style:
         stem += f"-as-{Path(str(style)).stem[:40]}"
     wav = out_dir / f"{stem}-{method}-{uuid.uuid4().hex[:8]}.wav"
-    save_audio(wav, result.audio, sample_rate=result.spectrogram.config.sample_rate)
-    caption = (f"**{spec.short or spec.name}**: {result.spectrogram.duration:.2f} s made in {result.seconds:.2f} s "
+    save_audio(wav, result.output, sample_rate=result.output_rate)
+    shown = AudioFormat(result.output_rate, result.output.shape[1], "16").describe().removesuffix(" 16-bit")
+    caption = (f"**{spec.short or spec.name}**: {result.spectrogram.duration:.2f} s ({shown}) made in "
+               f"{result.seconds:.2f} s "
                f"from '{_shown_name(content)}'" + (f" in the style of '{_shown_name(style)}'" if spec.uses_style
                                                    else " (the model is the style)"))
     if "style" in result.history and result.history["style"]:
         losses = result.history["style"]
         caption += f"; style loss {losses[0]:.3g} -> {losses[-1]:.3g}"
-    return Blend(wav=wav, content_image=spectrogram_picture(result.content),
-                 style_image=spectrogram_picture(result.styles[0]) if result.styles else None,
-                 result_image=spectrogram_picture(result.spectrogram), caption=caption, result=result)
+    return Blend(wav=wav, content_image=full_band_picture(*read_audio(content)),
+                 style_image=full_band_picture(*read_audio(style)) if spec.uses_style else None,
+                 result_image=full_band_picture(result.output, result.output_rate), caption=caption, result=result)
+
+
+def full_band_picture(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The spectrogram picture of a sound's whole band (:func:`spectrogram_picture` of its channels' mix at its own
+    rate: 0-8 kHz for a 16 kHz file, 0-22 kHz for a 44.1 kHz one)."""
+    mix = np.asarray(audio, dtype=np.float32).reshape(len(audio), -1).mean(axis=1, keepdims=True)
+    return spectrogram_picture(Spectrogram.from_channels(mix, SpectrogramConfig.for_rate(sample_rate))[0])
