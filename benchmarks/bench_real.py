@@ -5,7 +5,7 @@ For each clip, the round trip (``spectrogram`` then ``invert`` at the clip's own
 spectral convergence, worst channel); then for each method, its result against the content and the style:
 - format: the result has the content's rate, channels and bit depth;
 - high band: the result's share of energy above 8 kHz minus the style's (methods that take a style; the content's
-  for the others, whose models are the style), in dB;
+  for the others, whose models are the style), in dB, a share under -60 dB counted as -60 (none);
 - loudness: result minus content, LU (BS.1770); true peak;
 - onsets: F-measure of the result's onsets against the content's (50 ms);
 - pitch: the content's own pitch accuracy against its score minus the result's (pitched clips with a score);
@@ -53,6 +53,7 @@ from spectrostyle.pipeline import prepare_styles, transfer
 
 METHODS = ("gatys", "fast", "adain", "cyclegan", "pix2pix")
 FAST_MODEL = "keyboard"  # Fast's style is its model's: the keyboard note it was trained on
+NO_HIGH_BAND_DB = -60.0  # a share of the energy above 8 kHz below this is none (leakage no one hears): counted as this
 
 
 def round_trip_db(recording: np.ndarray, rate: int) -> float:
@@ -91,7 +92,8 @@ def measure(clip: dict, corpus: Path, method: str, runner, styles: dict, style_p
               "onset_f": onset_f_measure(onsets(content, rate), onsets(out, rate)),
               "clicks_added": clicks(out, rate) - clicks(content, rate)}
     reference, reference_rate = read_audio(style_path if runner.needs_style else path)
-    record["high_band_db"] = high_band_share_db(out, rate) - high_band_share_db(reference, reference_rate)
+    shares = [max(high_band_share_db(x, r), NO_HIGH_BAND_DB) for x, r in ((out, rate), (reference, reference_rate))]
+    record["high_band_db"] = shares[0] - shares[1]
     if method in ("gatys", "adain", "fast"):
         style_audio, style_rate = read_audio(style_path)
         target = mean_mfcc(style_audio, style_rate)
