@@ -9,18 +9,9 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
 system_packages=(hydrogen-drumkits freepats lmms-common espeak-ng fluid-soundfont-gs fluidsynth)
-missing=()
-command -v npm >/dev/null 2>&1 || missing+=(npm)  # Node's own npm, where installed, serves as well
-for pkg in "${system_packages[@]}"; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "install_real_corpus: installing system packages: ${missing[*]}"
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+command -v npm >/dev/null 2>&1 || system_packages+=(npm)  # Node's own npm, where installed, serves as well
+source scripts/apt_packages.sh
+install_missing install_real_corpus "${system_packages[@]}"
 
 npm_dir="data/npm"
 mkdir -p "$npm_dir"

@@ -19,17 +19,8 @@ done
 system_packages=(libfluidsynth3 fluid-soundfont-gm timgm6mb-soundfont csound-soundfont libsndfile1)
 # the browser test drives Debian's Chromium (/usr/bin/chromium) headless; Playwright never downloads a browser
 if [ "$want_dev" -eq 1 ]; then system_packages+=(chromium); fi
-missing=()
-for pkg in "${system_packages[@]}"; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing system packages: ${missing[*]}"
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source scripts/apt_packages.sh
+install_missing setup "${system_packages[@]}"
 
 python_bin="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
