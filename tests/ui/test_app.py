@@ -430,3 +430,27 @@ def test_the_app_plays_a_stereo_recording_back_full_band_and_pictures_the_whole_
     assert rate == 44_100 and audio.shape == (88_200, 2)
     assert "44.1 kHz stereo" in made.caption
     assert made.content_image.shape[0] == made.result_image.shape[0] == 512  # 2048-sample frames: 0-22 kHz
+
+
+@requires_shipped("adain_decoder", "default")
+def test_the_instrument_handler_builds_a_zip_and_plays_a_scale(tmp_path):
+    import zipfile
+
+    from spectrostyle.ui.app_blend import make_instrument
+
+    made = make_instrument("flute", example_path("keyboard", 60), "adain", keys="60-66", out_dir=tmp_path)
+    names = zipfile.ZipFile(made.archive).namelist()
+    assert "flute-adain/flute-adain.sfz" in names and "flute-adain/flute-adain.sf2" in names
+    assert sum(n.endswith(".flac") for n in names) == 3  # roots 60, 63, 66
+    scale, rate = sf.read(made.preview)
+    assert rate == 44_100 and scale.shape[1] == 2 and np.abs(scale).max() > 0.5
+    assert "3 samples" in made.caption
+    with pytest.raises(InputError, match="instrument family"):
+        make_instrument("kazoo", None, "pix2pix", out_dir=tmp_path)
+
+
+@requires_shipped("adain_decoder", "default")
+def test_the_blend_takes_an_alpha_curve():
+    spec = next(s for s in usable_methods() if s.name == "adain")
+    assert method_settings(spec, alpha=0.5, alpha_curve=" 0:0,2:1 ")["alpha_curve"] == "0:0,2:1"
+    assert "alpha_curve" not in method_settings(spec, alpha=0.5, alpha_curve="  ")

@@ -114,12 +114,12 @@ def midi_events(path: str | os.PathLike) -> tuple[list[tuple[float, str, int, in
     return events, now + 1.0
 
 
-def render_midi(instrument: Instrument, midi: str | os.PathLike) -> np.ndarray:
-    """A MIDI file played through the instrument's SF2: ``(samples, 2)`` float32 at :data:`RENDER_RATE`, peak at
-    -1 dBFS."""
+def render_events_through(instrument: Instrument, events: list[tuple[float, str, int, int, int]], seconds: float
+                          ) -> np.ndarray:
+    """A performance (:meth:`~spectrostyle.data.render.NoteRenderer.render_events`) played through the instrument's
+    SF2: ``(samples, 2)`` float32 at :data:`RENDER_RATE`, peak at -1 dBFS."""
     from spectrostyle.data.render import NoteRenderer
 
-    events, seconds = midi_events(midi)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{instrument.name}.sf2"
         path.write_bytes(sf2_bytes(instrument.name, instrument.zones))
@@ -127,3 +127,9 @@ def render_midi(instrument: Instrument, midi: str | os.PathLike) -> np.ndarray:
             audio = renderer.render_events(events, seconds)
     peak = float(np.abs(audio).max())
     return audio * (10 ** (-1 / 20) / peak) if peak > 0 else audio
+
+
+def render_midi(instrument: Instrument, midi: str | os.PathLike) -> np.ndarray:
+    """A MIDI file played through the instrument's SF2: ``(samples, 2)`` float32 at :data:`RENDER_RATE`, peak at
+    -1 dBFS."""
+    return render_events_through(instrument, *midi_events(midi))

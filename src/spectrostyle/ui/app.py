@@ -29,7 +29,7 @@ import torch  # noqa: E402
 
 from spectrostyle.core.errors import InputError, SpectrostyleError
 from spectrostyle.core.spectrogram import SpectrogramConfig
-from spectrostyle.core.vocabulary import DIRECTIONS
+from spectrostyle.core.vocabulary import DIRECTIONS, FAMILIES
 from spectrostyle.data.examples import examples_dir
 from spectrostyle.ui.app_blend import (
     DEFAULT_CONTENT,
@@ -43,6 +43,7 @@ from spectrostyle.ui.app_blend import (
     blend,
     check_sound,
     direction_choices,
+    make_instrument,
     method_settings,
     model_choices,
     setting_field,
@@ -57,7 +58,7 @@ RESULT_MAX_AGE_S = 3600.0  # result files older than this are deleted
 def _prune(folder: Path, max_age_s: float = RESULT_MAX_AGE_S) -> None:
     """Delete result files older than ``max_age_s``."""
     now = time.time()
-    for path in folder.glob("*.wav"):
+    for path in [*folder.glob("*.wav"), *folder.glob("*.zip")]:
         try:
             if now - path.stat().st_mtime > max_age_s:
                 path.unlink()
@@ -95,6 +96,7 @@ class Handlers:
         model = models[0][1] if models else None
         return [gr.update(value=spec.description if spec else "No method is available."),
                 gr.update(visible="alpha" in controls),
+                gr.update(visible="alpha" in controls),
                 gr.update(visible="steps" in controls),
                 gr.update(visible="style_weight" in controls),
                 gr.update(visible="model" in controls, choices=models, value=model),
@@ -125,8 +127,8 @@ class Handlers:
 
     def on_blend(self, content: str | None, style: str | None, method: str | None, alpha: float | None = None,
                  steps: float | None = None, style_weight: float | None = None, model: str | None = None,
-                 direction: str | None = None, progress: gr.Progress = gr.Progress(track_tqdm=True)
-                 ) -> tuple[Any, ...]:
+                 direction: str | None = None, alpha_curve: str | None = None,
+                 progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple[Any, ...]:
         """The blend: result WAV path, content, style and result pictures, caption."""
         torch.set_num_threads(self.threads)
         _prune(self.out)
@@ -136,7 +138,7 @@ class Handlers:
                 raise InputError(f"choose a method: {', '.join(self.by_name) or 'none is available here'}")
             progress(0.05, desc="reading the sounds")
             settings = method_settings(spec, alpha=alpha, steps=steps, style_weight=style_weight, model=model,
-                                       direction=direction)
+                                       direction=direction, alpha_curve=alpha_curve)
             progress(0.2, desc=f"blending by {spec.name}")
             made = blend(content, style, spec.name, settings, limits=self.limits, out_dir=self.out, progress=True)
         except SpectrostyleError as exc:
@@ -147,6 +149,23 @@ class Handlers:
             raise gr.Error(f"the blend failed ({type(exc).__name__}{': ' + first if first else ''}); the server's "
                            "log has the details", title="Something went wrong", print_exception=False) from None
         return str(made.wav), made.content_image, made.style_image, made.result_image, made.caption
+
+    def on_instrument(self, family: str | None, style: str | None, method: str | None, velocities: str | None,
+                      progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple[Any, ...]:
+        """The instrument: a scale played through it, the zip to download, a caption."""
+        torch.set_num_threads(self.threads)
+        _prune(self.out)
+        try:
+            progress(0.05, desc="rendering the notes")
+            made = make_instrument(family or "", style, method or "", velocities=velocities or "100",
+                                   limits=self.limits, out_dir=self.out)
+        except SpectrostyleError as exc:
+            raise gr.Error(str(exc), title="Can't build this instrument", print_exception=False) from None
+        except Exception as exc:  # a bug or the machine (memory): one line in the page, the traceback in the log
+            traceback.print_exc()
+            raise gr.Error(f"building the instrument failed ({type(exc).__name__}); the server's log has the "
+                           "details", title="Something went wrong", print_exception=False) from None
+        return str(made.preview), str(made.archive), made.caption
 
     def upload_handler(self, what: str) -> Callable[[str | None], tuple[Any, str, Any]]:
         def handler(path: str | None) -> tuple[Any, str, Any]:
@@ -198,6 +217,10 @@ def build_app(*, limits: Limits = Limits(), threads: int | None = None, out_dir:
                 alpha = gr.Slider(alpha_field.metadata["low"], alpha_field.metadata["high"], value=alpha_field.default,
                                   step=alpha_field.metadata["step"], label="Alpha: style strength",
                                   info=alpha_field.metadata["help"], visible="alpha" in controls, elem_id="alpha")
+                alpha_curve = gr.Textbox(label="Alpha curve (optional)", placeholder="0:0,2:1,4:0.3",
+                                         info="Alpha that moves along the sound: SECONDS:ALPHA points, linear between "
+                                              "them (overrides the slider).", visible="alpha" in controls,
+                                         elem_id="alpha-curve")
                 steps = gr.Slider(5, 300, value=steps_field.default, step=steps_field.metadata["step"], label="Steps",
                                   info=steps_field.metadata["help"], visible="steps" in controls, elem_id="steps")
                 style_weight = gr.Number(weight_field.default, minimum=weight_field.metadata["low"],
@@ -222,15 +245,31 @@ def build_app(*, limits: Limits = Limits(), threads: int | None = None, out_dir:
                     "their turn in the queue.", elem_classes="spectrostyle-note")
 
         cheap: dict[str, Any] = {"concurrency_limit": None, "show_progress": "hidden", "api_visibility": "private"}
-        method.change(h.controls_for, method, [description, alpha, steps, style_weight, model, direction,
-                                               sounds[1][1]], **cheap)
+        method.change(h.controls_for, method, [description, alpha, alpha_curve, steps, style_weight, model,
+                                               direction, sounds[1][1]], **cheap)
         model.change(h.on_model, [method, model], direction, **cheap)
         for what, audio, pick, note in sounds:
             pick.input(h.on_example, pick, [audio, note], **cheap)
             audio.upload(h.upload_handler(what), audio, [audio, note, pick], **cheap)
-        run.click(h.on_blend, [sounds[0][1], sounds[1][1], method, alpha, steps, style_weight, model, direction],
-                  [result_audio, *pictures, caption], concurrency_limit=1, concurrency_id="blend",
-                  show_progress_on=result_audio, api_name="blend")
+        run.click(h.on_blend, [sounds[0][1], sounds[1][1], method, alpha, steps, style_weight, model, direction,
+                               alpha_curve], [result_audio, *pictures, caption], concurrency_limit=1,
+                  concurrency_id="blend", show_progress_on=result_audio, api_name="blend")
+        with gr.Accordion("Make a playable instrument", open=False, elem_id="instrument"):
+            gr.Markdown("Every note of an instrument family from C4 to C6 (a root every third semitone), rendered from "
+                        "the shipped SoundFont, goes through the method in the style of the style sound above; the "
+                        "notes are tuned, looped where they sustain, and written as SFZ (with 24-bit FLAC samples) "
+                        "and SF2 for any sampler.", elem_classes="spectrostyle-note")
+            with gr.Row():
+                family = gr.Dropdown(list(FAMILIES), value="flute", label="Instrument family", elem_id="family")
+                layers = gr.Dropdown([("one layer (velocity 100)", "100"), ("two layers (64, 127)", "64,127")],
+                                     value="100", label="Velocity layers", elem_id="layers")
+            build = gr.Button("Build the instrument", elem_id="build", interactive=bool(h.methods))
+            scale = gr.Audio(label="A scale played through it", type="filepath", interactive=False,
+                             elem_id="instrument-scale")
+            archive = gr.File(label="SFZ + SF2 + samples (zip)", elem_id="instrument-zip")
+            built = gr.Markdown("", elem_id="instrument-caption")
+        build.click(h.on_instrument, [family, sounds[1][1], method, layers], [scale, archive, built],
+                    concurrency_limit=1, concurrency_id="blend", show_progress_on=scale, api_name="instrument")
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
     return demo
 

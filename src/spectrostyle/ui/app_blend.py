@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 from spectrostyle.core.audio import AudioFormat, load_audio, read_audio, save_audio
 from spectrostyle.core.errors import InputError, SpectrostyleError
 from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig
-from spectrostyle.core.vocabulary import DIRECTIONS, pitch_name
+from spectrostyle.core.vocabulary import DIRECTIONS, FAMILIES, pitch_name
 from spectrostyle.data.examples import examples_dir
 from spectrostyle.data.nsynth import NSynthIndex
 from spectrostyle.methods.registry import METHODS, method_class
@@ -227,12 +227,14 @@ def spectrogram_picture(spec: Spectrogram) -> np.ndarray:
 
 def method_settings(spec: MethodSpec, *, alpha: float | None = None, steps: float | None = None,
                     style_weight: float | None = None, model: str | None = None, direction: str | None = None,
-                    seed: int = 0) -> dict[str, Any]:
+                    alpha_curve: str | None = None, seed: int = 0) -> dict[str, Any]:
     """The settings of ``spec``'s method from the page's controls: only its own controls, only settings its
     ``Options`` has; a model is always one that ships."""
     chosen: dict[str, Any] = {"seed": seed}
     if "alpha" in spec.controls and alpha is not None:
         chosen["alpha"] = float(alpha)
+    if "alpha" in spec.controls and alpha_curve and alpha_curve.strip():
+        chosen["alpha_curve"] = alpha_curve.strip()  # the method checks it (one-line message when malformed)
     if "steps" in spec.controls and steps is not None:
         chosen["steps"] = int(steps)
     if "style_weight" in spec.controls and style_weight is not None:
@@ -293,3 +295,63 @@ def full_band_picture(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     rate: 0-8 kHz for a 16 kHz file, 0-22 kHz for a 44.1 kHz one)."""
     mix = np.asarray(audio, dtype=np.float32).reshape(len(audio), -1).mean(axis=1, keepdims=True)
     return spectrogram_picture(Spectrogram.from_channels(mix, SpectrogramConfig.for_rate(sample_rate))[0])
+
+
+INSTRUMENT_KEYS = "60-84"  # the web app's instrument: two octaves from middle C, a root every third semitone
+INSTRUMENT_STEP = 3
+SCALE = (0, 2, 4, 5, 7, 9, 11, 12)  # the preview plays a major scale up from the lowest root
+
+
+@dataclass
+class BuiltInstrument:
+    """What the instrument tab made: a zip of the SFZ, SF2 and samples, a scale played through the SF2, a caption."""
+
+    archive: Path
+    preview: Path
+    caption: str
+
+
+def make_instrument(family: str, style: str | os.PathLike | None, method: str, *, velocities: str = "100",
+                    keys: str = INSTRUMENT_KEYS, limits: Limits = Limits(), out_dir: str | os.PathLike
+                    ) -> BuiltInstrument:
+    """A playable instrument of ``family`` (rendered from the shipped SoundFont) through ``method`` in the style of
+    ``style``, zipped into ``out_dir`` with a scale played through it. :class:`InputError` for what the user can
+    fix."""
+    import shutil
+    import tempfile
+
+    from spectrostyle.core.audio import write_audio
+    from spectrostyle.instrument.build import RENDER_RATE, build_instrument, notes_from_soundfont, parse_program
+    from spectrostyle.instrument.keys import parse_keys, parse_velocities
+    from spectrostyle.instrument.preview import render_events_through
+    from spectrostyle.methods.registry import make_options
+
+    specs = {s.name: s for s in usable_methods()}
+    if method not in specs:
+        raise InputError(f"method '{method}' is not available here; choose from: {', '.join(specs) or 'none'}")
+    program = parse_program(family)
+    if program is None:
+        raise InputError(f"choose an instrument family to render ({', '.join(FAMILIES)})")
+    if specs[method].uses_style:
+        check_sound(style, limits, "style sound")
+    notes = notes_from_soundfont(program, parse_keys(keys, INSTRUMENT_STEP), parse_velocities(velocities))
+    runner = method_class(method)(make_options(method))
+    name = f"{family}-{method}"
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        built = build_instrument(notes, runner, style if specs[method].uses_style else None, Path(folder) / name,
+                                 name=name, progress=False)
+        stem = out_dir / f"{name}-{uuid.uuid4().hex[:8]}"
+        archive = Path(shutil.make_archive(str(stem), "zip", folder, name))
+    low = min(s.sample.root for s in built.samples)
+    events = [event for i, step in enumerate(SCALE) for event in
+              ((0.4 * i, "note_on", 0, low + step, 100), (0.4 * i + 0.35, "note_off", 0, low + step, 0))]
+    preview = stem.with_suffix(".wav")
+    write_audio(preview, render_events_through(built, events, 0.4 * len(SCALE) + 1.0), sample_rate=RENDER_RATE,
+                bit_depth="16", container="WAV")
+    looped = sum(s.sample.loop is not None for s in built.samples)
+    caption = (f"**{name}**: {len(built.samples)} samples ({looped} looped) in {built.seconds:.1f} s; the zip holds "
+               f"{name}.sfz with its samples and {name}.sf2. Above: a scale played through the SF2.")
+    return BuiltInstrument(archive, preview, caption)
+
