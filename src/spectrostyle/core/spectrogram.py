@@ -28,6 +28,9 @@ WINDOWS = {"hann": torch.hann_window, "hamming": torch.hamming_window, "blackman
 FRAME_SECONDS = 0.064  # SpectrogramConfig.for_rate: frames of about this length (1024 samples at 16 kHz)
 
 
+MAGNITUDE_CHUNK_FRAMES = 4096  # a longer sound's magnitude spectrogram is taken this many frames at a time
+
+
 MAGNITUDE_EPS = 1e-10  # -200 dB: far below any floor, keeps log finite
 
 
@@ -165,8 +168,27 @@ def istft(spec: Tensor, config: SpectrogramConfig, num_samples: int | None = Non
 
 
 def magnitude(audio: Tensor, config: SpectrogramConfig, num_frames: int | None = None) -> Tensor:
-    """Magnitude spectrogram without the Nyquist bin: ``(..., samples)`` -> ``(..., n_freq, frames)``."""
-    return stft(audio, config, num_frames).abs()[..., : config.n_freq, :]
+    """Magnitude spectrogram without the Nyquist bin: ``(..., samples)`` -> ``(..., n_freq, frames)``. A long sound's
+    is taken :data:`MAGNITUDE_CHUNK_FRAMES` frames at a time (the same values: frames see the zeros beyond the ends
+    either way), so that its complex STFT is never held whole."""
+    if num_frames is None:
+        num_frames = config.num_frames(audio.shape[-1])
+    if num_frames <= MAGNITUDE_CHUNK_FRAMES:
+        return stft(audio, config, num_frames).abs()[..., : config.n_freq, :]
+    target = config.padded_samples(num_frames)
+    audio = nn.functional.pad(audio[..., :target], (0, max(0, target - audio.shape[-1])))
+    half = config.n_fft // 2
+    padded = nn.functional.pad(audio, (half, half))  # what torch.stft's centring with zeros does
+    window = config.window_tensor(device=audio.device, dtype=audio.dtype)
+    pieces = []
+    for first in range(0, num_frames, MAGNITUDE_CHUNK_FRAMES):
+        last = min(num_frames, first + MAGNITUDE_CHUNK_FRAMES)
+        part = padded[..., first * config.hop_length:(last - 1) * config.hop_length + config.n_fft]
+        flat = part.reshape(-1, part.shape[-1])
+        spec = torch.stft(flat, config.n_fft, config.hop_length, window=window, center=False, return_complex=True)
+        pieces.append((spec.abs()[:, : config.n_freq] / full_scale_magnitude(config)).reshape(
+            *audio.shape[:-1], config.n_freq, last - first))
+    return torch.cat(pieces, dim=-1)
 
 
 def add_nyquist(mag: Tensor) -> Tensor:

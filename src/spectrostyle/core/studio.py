@@ -18,6 +18,7 @@ These are written here because no maintained library does either to a given sign
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -68,20 +69,29 @@ def band_edges(low_hz: float, high_hz: float, first_edge_hz: float | None = None
 
 
 def band_energies(power: torch.Tensor, bin_hz: float, edges_hz: np.ndarray, *, signed: bool = False) -> np.ndarray:
-    """``power`` ``(..., bins, frames)`` summed over each band -> ``(..., bands, frames)`` float64 (at least 0 unless
-    ``signed``: sums of differences of a running sum can fall a rounding error below)."""
+    """``power`` ``(..., bins, frames)`` summed over each band -> ``(..., bands, frames)`` float64 (one matrix product
+    with the bands' 0/1 membership; ``signed`` values, such as cross-spectra, may be negative)."""
     bins = np.clip(np.round(edges_hz / bin_hz).astype(int), 0, power.shape[-2])
-    cumulative = torch.cumsum(torch.nn.functional.pad(power.double(), (0, 0, 1, 0)), dim=-2).numpy()
-    sums = cumulative[..., bins[1:], :] - cumulative[..., bins[:-1], :]
+    membership = _membership(tuple(int(b) for b in bins), power.shape[-2])
+    sums = torch.matmul(membership, power.float()).double().numpy()
     return sums if signed else np.maximum(sums, 0.0)
 
 
+@functools.lru_cache(maxsize=32)
+def _membership(bins: tuple[int, ...], num_bins: int) -> torch.Tensor:
+    """``(bands, num_bins)`` float32: 1 where a bin lies in a band (band ``i``: bins ``bins[i]`` to ``bins[i+1]``)."""
+    matrix = torch.zeros(len(bins) - 1, num_bins)
+    for band, (low, high) in enumerate(zip(bins[:-1], bins[1:], strict=True)):
+        matrix[band, low:high] = 1.0
+    return matrix
+
+
 def _per_bin(values: np.ndarray, bin_hz: float, edges_hz: np.ndarray, num_bins: int) -> torch.Tensor:
-    """Band values ``(..., bands, frames)`` spread to their bins -> ``(..., num_bins, frames)`` (bins outside every
-    band take the nearest band's)."""
+    """Band values ``(..., bands, frames)`` spread to their bins -> ``(..., num_bins, frames)`` float32 (bins outside
+    every band take the nearest band's)."""
     centres = np.arange(num_bins) * bin_hz
-    band = np.clip(np.searchsorted(edges_hz, centres, side="right") - 1, 0, len(edges_hz) - 2)
-    return torch.as_tensor(values[..., band, :])
+    band = torch.as_tensor(np.clip(np.searchsorted(edges_hz, centres, side="right") - 1, 0, len(edges_hz) - 2))
+    return torch.as_tensor(np.asarray(values, dtype=np.float32)).index_select(-2, band)
 
 
 def high_band_profile(audio: np.ndarray, sample_rate: int, model_rate: int) -> np.ndarray:

@@ -192,7 +192,8 @@ def build_instrument(notes: Sequence[SourceNote], method: TransferMethod,
         heard_root, pitch = detect_root_key(result.output.mean(axis=1), result.output_rate)
         # a result heard more than a tritone away is a pitch-tracking slip (an octave, a fifth): left as it is
         pitch = pitch if heard_root is not None and abs(pitch - note.root) < MAX_RETUNE_SEMITONES else float(note.root)
-        sample = make_playable(result.output, result.output_rate, note.root, pitch)
+        sample = make_playable(result.output, result.output_rate, note.root, pitch,
+                               hear=lambda mono, rate: detect_root_key(mono, rate)[1])
         instrument.samples.append(BuiltSample(sample, note.velocity, _sample_name(name, note),
                                               seam_jump(sample.audio, sample.loop) if sample.loop else None,
                                               time.perf_counter() - begun))

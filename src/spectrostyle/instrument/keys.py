@@ -38,6 +38,7 @@ PITCH_RATE = 22_050  # pitch is heard at this rate: enough for pYIN's range, and
 PITCH_FMAX = 4200.0  # Hz: the top of pYIN's search, above C8 (the keys an instrument's preview plays reach there)
 REFINE_CENTS = 20.0  # refine_pitch looks this far either side of pYIN's pitch (whose grid is 10 cents)
 SEARCH = 2.0 ** (REFINE_CENTS / 1200.0)
+HARMONIC_RANGE_DB = 30.0  # refine_pitch reads the harmonics within this of the strongest
 MISSING_DB = 40.0  # a fundamental this far below its octave's peak is not there (pYIN slipped an octave down)
 
 
@@ -112,11 +113,15 @@ def refine_pitch(audio: np.ndarray, sample_rate: int, f0_hz: float, harmonics: i
         weights.append(np.exp(b))
     if not estimates:
         return float(69.0 + 12.0 * np.log2(f0_hz / 440.0))
-    estimates = np.array(estimates)
+    estimates, weights = np.array(estimates), np.array(weights)
+    strong = weights >= weights.max() * 10 ** (-HARMONIC_RANGE_DB / 20)  # a weak harmonic's peak may be noise
+    estimates, weights = estimates[strong], weights[strong]
     if np.ptp(1200 * np.log2(estimates / estimates[0])) > 2 * REFINE_CENTS:  # the peaks disagree: keep pYIN's
         return float(69.0 + 12.0 * np.log2(f0_hz / 440.0))
-    f0 = float(np.average(estimates, weights=weights))
-    return float(69.0 + 12.0 * np.log2(f0 / 440.0))
+    refined = float(np.log2(np.average(estimates, weights=weights) / f0_hz))
+    if abs(1200.0 * refined) > REFINE_CENTS / 2:  # further than pYIN's grid allows: a smeared peak, keep pYIN's
+        refined = 0.0
+    return float(69.0 + 12.0 * (np.log2(f0_hz / 440.0) + refined))
 
 
 def key_ranges(roots: list[int]) -> list[tuple[int, int]]:

@@ -9,6 +9,7 @@ and no maintained Python library does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ SUSTAIN_SPREAD_DB = 6.0  # a note sustains when its level stays within this over
 MIN_LOOP_S = 0.25
 CROSSFADE_S = 0.05  # at most; a quarter of the loop for short loops
 TUNE_TOLERANCE_CENTS = 1.0  # a sample this close to its root key is left as it is
+RETUNE_CENTS = 3.0  # make_playable tunes a sample again when it is still further than this from its root
 
 
 @dataclass
@@ -157,10 +159,16 @@ def seam_jump(audio: np.ndarray, loop: tuple[int, int]) -> float:
     return max(ratios)
 
 
-def make_playable(audio: np.ndarray, sample_rate: int, root: int, pitch: float, *, loop: bool = True) -> Sample:
+def make_playable(audio: np.ndarray, sample_rate: int, root: int, pitch: float, *, loop: bool = True,
+                  hear: Callable[[np.ndarray, int], float] | None = None) -> Sample:
     """``audio`` ``(samples, channels)`` heard at fractional MIDI ``pitch`` as a sample of key ``root``: trimmed,
-    tuned, and (``loop``) looped on its sustained part where it has one."""
+    tuned, and (``loop``) looped on its sustained part where it has one. ``hear(mono, rate)`` (a fractional MIDI
+    pitch) checks the tuned sample once more and tunes what is left over :data:`RETUNE_CENTS` away."""
     audio = tune(trim(np.asarray(audio, dtype=np.float32), sample_rate), sample_rate, pitch, root)
+    if hear is not None:
+        heard = hear(audio.mean(axis=1), sample_rate)
+        if RETUNE_CENTS < abs(100.0 * (heard - root)) < 100.0:
+            audio = tune(audio, sample_rate, heard, root)
     points = None
     if loop:
         f0 = 440.0 * 2.0 ** ((root - 69) / 12.0)

@@ -278,16 +278,19 @@ def timbre_positions(levels: dict[float, Tensor], config: SpectrogramConfig) -> 
     line between theirs, for the first image of the batch."""
     import librosa
 
-    mel = torch.as_tensor(librosa.filters.mel(sr=config.sample_rate, n_fft=config.n_fft, n_mels=40)[:, :-1],
-                          dtype=torch.float32)
-    dct = torch.as_tensor(np.cos(np.pi / 40 * (np.arange(40) + 0.5)[None, :] * np.arange(1, 20)[:, None]),
-                          dtype=torch.float32)  # DCT-II rows 1..19: the MFCCs without the level
+    # as the MFCCs of librosa.feature.mfcc (128 mel bands, dB with an 80 dB range, orthonormal DCT-II) on the image's
+    # magnitudes, frames weighted by their RMS level: the timbre distance the morph benchmark measures on the audio
+    mel = torch.as_tensor(librosa.filters.mel(sr=config.sample_rate, n_fft=config.n_fft)[:, :-1], dtype=torch.float32)
+    bands = mel.shape[0]
+    dct = torch.as_tensor(np.sqrt(2.0 / bands) * np.cos(np.pi / bands * (np.arange(bands) + 0.5)[None, :]
+                                                         * np.arange(1, 20)[:, None]), dtype=torch.float32)
 
     def mean_mfcc(image: Tensor) -> Tensor:
         power = 10.0 ** ((image[0, 0].float().cpu() - 1.0) * -config.db_floor / 10.0)  # (F, T), peak 1
-        mel_power = mel @ power
-        loud = mel_power.sum(dim=0)
-        return (dct @ torch.log10(mel_power + 1e-10) * (loud / loud.sum())).sum(dim=1)
+        decibels = 10.0 * torch.log10((mel @ power).clamp_min(1e-10))
+        decibels = torch.maximum(decibels, decibels.max() - 80.0)
+        loud = power.mean(dim=0).sqrt()
+        return (dct @ decibels * (loud / loud.sum())).sum(dim=1)
 
     points = {level: mean_mfcc(image) for level, image in levels.items()}
     first, last = points[min(points)], points[max(points)]
