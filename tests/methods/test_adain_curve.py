@@ -84,3 +84,27 @@ def test_the_even_knob_is_calibrated_on_the_sound():
     assert places[2] == pytest.approx(0.5, abs=0.1)
     with pytest.raises(InputError, match="alpha_scale"):
         transfer(content, style, "adain", alpha_scale="log")
+
+
+@requires_shipped("adain_decoder", "default")
+def test_a_style_curve_moves_from_the_first_style_to_the_second():
+    from spectrostyle.core.metrics import mean_mfcc
+
+    content = example_path("guitar", 60)
+    styles = [example_path("flute", 60), example_path("keyboard", 60)]
+    ends = [transfer(content, [styles[0], styles[1]], "adain", style_mix=weights).audio
+            for weights in ((1.0, 0.0), (0.0, 1.0))]
+    moving = transfer(content, styles, "adain", style_curve="0:0,4:1").audio
+    quarter = len(moving) // 4
+    places = []
+    for span in (slice(0, quarter), slice(len(moving) - quarter, len(moving))):
+        start, end = (mean_mfcc(e[span], 16_000) for e in ends)
+        line = end - start
+        places.append(float((mean_mfcc(moving[span], 16_000) - start) @ line / (line @ line)))
+    assert places[0] < 0.35 and places[1] > 0.65
+    with pytest.raises(InputError, match="between two style sounds"):
+        transfer(content, styles[:1], "adain", style_curve="0:0,4:1")
+    with pytest.raises(InputError, match="not both"):
+        transfer(content, styles, "adain", style_curve="0:0,4:1", alpha_curve="0:0,4:1")
+    with pytest.raises(InputError, match="style weight curve point"):
+        transfer(content, styles, "adain", style_curve="0:2")

@@ -133,10 +133,12 @@ ALPHA_SCALES = ("linear", "even")
 
 @dataclass(frozen=True)
 class StyleStatistics:
-    """Mixed channel means and standard deviations ``(1, C, 1, 1)`` of the style sound(s) at ``relu4_1``."""
+    """Mixed channel means and standard deviations ``(1, C, 1, 1)`` of the style sound(s) at ``relu4_1``; for a style
+    curve, each style's own as well (``parts``)."""
 
     mean: Tensor
     std: Tensor
+    parts: tuple[tuple[Tensor, Tensor], ...] = ()
 
 
 def stylise_images(encoder: AudioCNN, decoder: AdainDecoder, images: Tensor, style_mean: Tensor, style_std: Tensor,
@@ -183,6 +185,9 @@ class AdainMethod(TransferMethod):
                                    "network's own alpha) or even (measured on each sound, so that equal steps of "
                                    "alpha give equal steps of timbre from the content to the style; five extra "
                                    "passes).", choices=ALPHA_SCALES)
+        style_curve: str | None = setting(None, help="With two --style sounds: the second one's weight along the "
+                                          "sound, SECONDS:WEIGHT points (0: the first style, 1: the second), linear "
+                                          "between them, e.g. 0:0,4:1 (overrides --style-mix).")
         style_mix: tuple[float, ...] | None = setting(None, help="Comma-separated weights of the --style sounds "
                                                       "(normalised; default equal).")
         model: str = setting("default", help="Shipped adain_decoder name or a model path.")
@@ -198,6 +203,10 @@ class AdainMethod(TransferMethod):
             check_tiling(self.tile_frames, self.tile_overlap)
             if self.alpha_curve is not None:
                 parse_alpha_curve(self.alpha_curve)
+            if self.style_curve is not None:
+                parse_alpha_curve(self.style_curve, "style weight")
+                if self.alpha_curve is not None:
+                    raise InputError("give an alpha curve or a style curve, not both")
 
     def __init__(self, options: Options | None = None):
         super().__init__(options)
@@ -238,7 +247,13 @@ class AdainMethod(TransferMethod):
                 encoder.check_input(style)
             mean, std = style_statistics(encoder, styles, self.options.style_mix,
                                          tile_frames=self.options.tile_frames)[ENCODER_LAYER]
-        return StyleStatistics(mean, std)
+            parts: tuple[tuple[Tensor, Tensor], ...] = ()
+            if self.options.style_curve is not None:
+                if len(styles) != 2:
+                    raise InputError(f"a style curve moves between two style sounds, got {len(styles)}")
+                parts = tuple(style_statistics(encoder, [style], tile_frames=self.options.tile_frames)[ENCODER_LAYER]
+                              for style in styles)
+        return StyleStatistics(mean, std, parts)
 
     def stylise_images(self, images: Tensor, styles: StyleStatistics, *, progress: bool = False
                        ) -> tuple[Tensor, dict[str, list[float]]]:
@@ -262,11 +277,23 @@ class AdainMethod(TransferMethod):
             made = {level / ALPHA_LEVELS: fresh(level / ALPHA_LEVELS) for level in range(ALPHA_LEVELS + 1)}
             knob = even_alpha(made, config)
             at = made.get  # type: ignore[assignment]
+        seconds = torch.arange(images.shape[-1], dtype=torch.float64) * config.hop_length / config.sample_rate
+        if o.style_curve is not None:  # the styles' statistics blended at the levels, the results along the sound
+            (first_mean, first_std), (second_mean, second_std) = stats.parts
+            alpha = float(knob(torch.tensor([o.alpha]))[0])
+
+            def mixed(weight: float) -> Tensor:
+                with torch.inference_mode():
+                    mean = (1 - weight) * first_mean + weight * second_mean
+                    std = (1 - weight) * first_std + weight * second_std
+                    return run_tiled(lambda x: stylise_images(encoder, decoder, x, mean, std, alpha), images,
+                                     tile_frames=o.tile_frames, tile_overlap=o.tile_overlap, batch_size=o.batch_size)
+
+            return blend_along(mixed, alpha_along(parse_alpha_curve(o.style_curve, "style weight"), seconds)), {}
         if o.alpha_curve is None:
             alpha = float(knob(torch.tensor([o.alpha]))[0])
             return blend_along(at, torch.full((images.shape[-1],), alpha)) if o.alpha_scale == "even" \
                 else at(alpha), {}
-        seconds = torch.arange(images.shape[-1], dtype=torch.float64) * config.hop_length / config.sample_rate
         return blend_along(at, knob(alpha_along(parse_alpha_curve(o.alpha_curve), seconds))), {}
 
 
@@ -314,22 +341,23 @@ def even_alpha(levels: dict[float, Tensor], config: SpectrogramConfig) -> Callab
     return knob
 
 
-def parse_alpha_curve(text: str) -> list[tuple[float, float]]:
-    """``"0:0,2:1,4:0.3"`` -> ``[(0.0, 0.0), (2.0, 1.0), (4.0, 0.3)]``: (seconds, alpha) points, seconds rising,
-    alpha in [0, 1]; :class:`InputError` naming what is wrong."""
+def parse_alpha_curve(text: str, what: str = "alpha") -> list[tuple[float, float]]:
+    """``"0:0,2:1,4:0.3"`` -> ``[(0.0, 0.0), (2.0, 1.0), (4.0, 0.3)]``: (seconds, value) points, seconds rising,
+    values (``what``: alpha, or a style's weight) in [0, 1]; :class:`InputError` naming what is wrong."""
+    name = what.upper().replace(" ", "_")
     points = []
     for item in (part.strip() for part in text.split(",") if part.strip()):
         try:
-            seconds, alpha = (float(value) for value in item.split(":"))
+            seconds, value = (float(number) for number in item.split(":"))
         except ValueError:
-            raise InputError(f"alpha curve point '{item}' is not SECONDS:ALPHA (e.g. 0:0,2:1,4:0.3)") from None
-        if not 0.0 <= alpha <= 1.0 or seconds < 0 or not np.isfinite(seconds):
-            raise InputError(f"alpha curve point '{item}': seconds must be >= 0 and alpha in 0..1")
+            raise InputError(f"{what} curve point '{item}' is not SECONDS:{name} (e.g. 0:0,2:1,4:0.3)") from None
+        if not 0.0 <= value <= 1.0 or seconds < 0 or not np.isfinite(seconds):
+            raise InputError(f"{what} curve point '{item}': seconds must be >= 0 and {what} in 0..1")
         if points and seconds <= points[-1][0]:
-            raise InputError(f"alpha curve points must rise in time ('{item}' after {points[-1][0]:g} s)")
-        points.append((seconds, alpha))
+            raise InputError(f"{what} curve points must rise in time ('{item}' after {points[-1][0]:g} s)")
+        points.append((seconds, value))
     if not points:
-        raise InputError("the alpha curve has no points (e.g. 0:0,2:1,4:0.3)")
+        raise InputError(f"the {what} curve has no points (e.g. 0:0,2:1,4:0.3)")
     return points
 
 
