@@ -227,11 +227,18 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
     bar = tqdm(parts, desc=f"transfer ({runner.name})", unit="part", disable=not progress or len(parts) == 1)
     seconds = len(loaded.recording) / loaded.rate if loaded.recording is not None else \
         content_spec.num_samples / config.sample_rate
-    images, raw, output, history, rate = [], None, None, {}, config.sample_rate
-    for part in bar:  # each segment's audio goes into the whole as it is made, so only one is held at a time
+    raw, output, history, rate = None, None, {}, config.sample_rate
+    image = torch.zeros_like(content_spec.image) if len(parts) > 1 else None
+    filled = 0
+    for part in bar:  # each segment's image and audio go into the whole as they are made: one is held at a time
         made = _transfer_segment(runner, part, styles, n_iter, init, output_rate, output_channels, transients,
                                  progress=progress and len(parts) == 1)
-        images.append(made.image)
+        if image is None:
+            image = made.image
+        else:
+            width = min(made.image.shape[-1], image.shape[-1] - filled)
+            image[:, filled:filled + width] = made.image[:, :width]
+            filled += width
         history = made.history if len(parts) == 1 else {}
         raw = raw or _Joined(content_spec.num_samples, round(SEGMENT_OVERLAP_S * config.sample_rate), made.raw)
         raw.add(made.raw)
@@ -240,10 +247,6 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
             output = output or _Joined(round(seconds * rate) if len(parts) > 1 else len(made.output),
                                        round(SEGMENT_OVERLAP_S * rate), made.output)
             output.add(made.output)
-    image = images[0]
-    if len(images) > 1:  # the segments' images side by side, as wide as the content's
-        image = torch.cat(images, dim=-1)[:, : content_spec.image.shape[-1]]
-        image = torch.nn.functional.pad(image, (0, content_spec.image.shape[-1] - image.shape[-1]))
     result_spec = Spectrogram(image=image, gain_db=content_spec.gain_db, num_samples=content_spec.num_samples,
                               config=config)
     audio = set_level(raw.audio, config.sample_rate, reference=loaded.audio, target_lufs=target)
