@@ -154,16 +154,19 @@ def file_loudness(path: str | os.PathLike) -> float | None:
     return integrated_loudness(audio, sample_rate) if len(audio) else None
 
 
-def peak_envelope(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+def peak_envelope(audio: np.ndarray, sample_rate: int, gain: np.ndarray | None = None) -> np.ndarray:
     """The true-peak envelope of ``audio`` ``(samples,)`` or ``(samples, channels)``: for each sample the largest
     magnitude, over the channels, of it and of the signal oversampled 4x around it -> ``(samples,)`` float32. The
-    oversampling streams through soxr a chunk at a time, so a long file needs no 4x copy of itself."""
+    oversampling streams through soxr a chunk at a time, so a long file needs no 4x copy of itself. ``gain``
+    ``(samples,)``: the envelope of ``audio`` times it, without making that product whole."""
     channels = np.asarray(audio, dtype=np.float32).reshape(len(audio), -1)
     stream = soxr.ResampleStream(sample_rate, sample_rate * OVERSAMPLING, channels.shape[1], dtype="float32",
                                  quality="HQ")
     pieces, held = [], np.zeros(0, dtype=np.float32)
     for start in range(0, len(channels), STREAM_CHUNK):
         chunk = channels[start:start + STREAM_CHUNK]
+        if gain is not None:
+            chunk = chunk * gain[start:start + STREAM_CHUNK, None]
         upsampled = np.abs(stream.resample_chunk(chunk, last=start + STREAM_CHUNK >= len(channels))).max(axis=1)
         held = np.concatenate([held, upsampled])
         whole = len(held) // OVERSAMPLING
@@ -174,7 +177,8 @@ def peak_envelope(audio: np.ndarray, sample_rate: int) -> np.ndarray:
         np.pad(envelope, (0, len(channels) - len(envelope)), mode="edge")
     for start in range(0, len(channels), STREAM_CHUNK):  # the samples themselves count too
         part = slice(start, start + STREAM_CHUNK)
-        envelope[part] = np.maximum(envelope[part], np.abs(channels[part]).max(axis=1))
+        own = np.abs(channels[part]).max(axis=1)
+        envelope[part] = np.maximum(envelope[part], own if gain is None else own * np.abs(gain[part]))
     return envelope
 
 
@@ -246,20 +250,43 @@ def set_level(audio: np.ndarray, sample_rate: int, *, reference: np.ndarray | No
 
     def level(gain_db: float) -> tuple[np.ndarray, float]:
         gain = _limiter_gain(envelope, sample_rate, ceiling_db, scale=10.0 ** (gain_db / 20.0))
+        # the limited signal's own true peak can still pass the ceiling a little (its gain moves): what brings it
+        # down is part of the level this try reaches
+        excess = 20.0 * np.log10(max(float(peak_envelope(audio, sample_rate, gain).max()), 1e-12)) - ceiling_db
+        if excess > 0:
+            gain *= np.float32(10.0 ** (-excess / 20.0))
         return gain, (integrated_loudness(audio, sample_rate, gain) or -200.0) - target
 
-    # the gain that lands on the target once the limiter has taken the peaks: loudness rises with the gain, ever more
-    # slowly as the limiter works harder, so steps from the secant through the last two tries (the first: 1 LU/dB)
-    gains = [target - start]
-    gain, miss = level(gains[0])
-    misses = [miss]
-    for _ in range(LEVEL_ROUNDS):
-        if abs(misses[-1]) < LEVEL_TOLERANCE_LU:
-            break
-        slope = 1.0 if len(gains) < 2 else (misses[-1] - misses[-2]) / (gains[-1] - gains[-2] or 1e-9)
-        step = -misses[-1] / max(slope, 0.05)
-        gains.append(gains[-1] + float(np.clip(step, -MAX_LEVEL_STEP_DB, MAX_LEVEL_STEP_DB)))
-        gain = None  # the last try's gain goes before the next is made
-        gain, miss = level(gains[-1])
-        misses.append(miss)
+    # the gain that lands on the target once the limiter has taken the peaks. The loudness reached rises with the
+    # gain but not always steadily (a limiter working harder can take more than it gives), so the search brackets
+    # the target between a gain that falls short and one that overshoots, then narrows the bracket (regula falsi,
+    # Illinois variant), keeping the closest try; where even the loudest try falls short, the ceiling wins
+    low = target - start
+    gain, miss = level(low)
+    best = (abs(miss), low, gain)
+    if abs(miss) >= LEVEL_TOLERANCE_LU:
+        high, high_miss = low, miss
+        for _ in range(LEVEL_ROUNDS):  # find a gain past the target
+            if high_miss > 0:
+                break
+            low, miss = high, high_miss
+            high = high + min(MAX_LEVEL_STEP_DB, max(1.0, -2.0 * high_miss))
+            gain, high_miss = level(high)
+            best = min(best, (abs(high_miss), high, gain), key=lambda item: item[0])
+        side = 0
+        for _ in range(LEVEL_ROUNDS if high_miss > 0 > miss else 0):
+            if best[0] < LEVEL_TOLERANCE_LU:
+                break
+            middle = high - high_miss * (high - low) / (high_miss - miss)
+            gain, middle_miss = level(middle)
+            best = min(best, (abs(middle_miss), middle, gain), key=lambda item: item[0])
+            if middle_miss > 0:
+                high, high_miss = middle, middle_miss
+                miss = miss / 2 if side == 1 else miss
+                side = 1
+            else:
+                low, miss = middle, middle_miss
+                high_miss = high_miss / 2 if side == -1 else high_miss
+                side = -1
+    gain = best[2]
     return _applied(audio, gain, sample_rate, ceiling_db)
