@@ -250,11 +250,6 @@ def set_level(audio: np.ndarray, sample_rate: int, *, reference: np.ndarray | No
 
     def level(gain_db: float) -> tuple[np.ndarray, float]:
         gain = _limiter_gain(envelope, sample_rate, ceiling_db, scale=10.0 ** (gain_db / 20.0))
-        # the limited signal's own true peak can still pass the ceiling a little (its gain moves): what brings it
-        # down is part of the level this try reaches
-        excess = 20.0 * np.log10(max(float(peak_envelope(audio, sample_rate, gain).max()), 1e-12)) - ceiling_db
-        if excess > 0:
-            gain *= np.float32(10.0 ** (-excess / 20.0))
         return gain, (integrated_loudness(audio, sample_rate, gain) or -200.0) - target
 
     # the gain that lands on the target once the limiter has taken the peaks. The loudness reached rises with the
@@ -270,7 +265,7 @@ def set_level(audio: np.ndarray, sample_rate: int, *, reference: np.ndarray | No
             if high_miss > 0:
                 break
             low, miss = high, high_miss
-            high = high + min(MAX_LEVEL_STEP_DB, max(1.0, -2.0 * high_miss))
+            high = high + min(MAX_LEVEL_STEP_DB, max(0.05, -1.5 * high_miss))  # a little past, if it rises 1 dB/dB
             gain, high_miss = level(high)
             best = min(best, (abs(high_miss), high, gain), key=lambda item: item[0])
         side = 0
