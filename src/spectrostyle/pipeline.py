@@ -361,9 +361,10 @@ def _studio_output(raw: np.ndarray, runner: TransferMethod, content: _Loaded, st
     channels = output_channels or (content.recording.shape[1] if content.recording is not None else 1)
     num_samples = round(len(content.recording) * rate / content.rate) if content.recording is not None else None
     share = runner.style_share() if styles.high_band is not None else 0.0
-    band = (1.0 - share) * _high_band(content, model_rate)
-    if share > 0:
-        band = band + share * styles.high_band
+    # the content's high band only where it counts: a full-strength style needs no full-band STFT of the content
+    band = share * styles.high_band if share > 0 else 0.0
+    if share < 1:
+        band = band + (1.0 - share) * _high_band(content, model_rate)
     if content.recording is not None:
         layout, layout_rate = content.recording, content.rate
     else:  # an array content: its mono audio at the model's rate gives the time structure
