@@ -72,3 +72,31 @@ def test_a_run_writes_skips_and_reports_failures_and_continues(library):
     assert len(again.skipped) == 3 and not again.written
     assert (tmp_path / "out" / "single.wav").stat().st_mtime_ns == before
     assert "3 skipped" in again.line()
+
+
+@requires_shipped("fast_transformer", "keyboard")
+def test_files_side_by_side_on_threads_match_one_at_a_time(library):
+    import torch
+
+    tmp_path, root, single = library
+    (root / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    sf.write(root / "c.wav", harmonic_note(440, 0.6), 16_000)
+    method = method_class("fast")(make_options("fast", model="keyboard"))
+    threads = torch.get_num_threads()
+    summaries = {}
+    for workers in (1, 2):
+        jobs = plan_jobs([root, single], tmp_path / f"out{workers}")
+        summaries[workers] = transfer_files(jobs, method, progress=False, workers=workers)
+        assert torch.get_num_threads() == threads  # the workers' one thread does not stay behind
+    one, two = summaries[1], summaries[2]
+    assert [p.name for p in two.written] == [p.name for p in one.written] == ["a.wav", "c.wav", "b.flac",
+                                                                              "single.wav"]
+    assert [(p.name, m) for p, m in two.failed] == [(p.name, m) for p, m in one.failed]
+    assert [p.name for p, _ in two.failed] == ["broken.wav"]
+    assert two.audio_seconds == pytest.approx(one.audio_seconds)
+    for written in one.written:
+        relative = written.relative_to(tmp_path / "out1")
+        a, _ = sf.read(written)
+        b, _ = sf.read(tmp_path / "out2" / relative)
+        assert a.shape == b.shape
+        assert np.abs(a - b).max() < 2e-3  # one torch thread against two: the same but for rounding

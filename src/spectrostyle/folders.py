@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
 from tqdm import tqdm
 
 from spectrostyle.core.errors import InputError, SpectrostyleError
@@ -87,10 +89,16 @@ def my_share(jobs: Sequence[Job], rank: int | None = None, world_size: int | Non
 def transfer_files(jobs: Sequence[Job], method: TransferMethod,
                    style: Source | Sequence[Source] | PreparedStyles | None = None, *,
                    overwrite: bool = False, progress: bool = True, save: Any = None, bit_depth: str | None = None,
-                   **transfer_options: Any) -> FolderSummary:
+                   workers: int | None = None, **transfer_options: Any) -> FolderSummary:
     """Run ``method`` (a ready method object: its models load once) over ``jobs``; ``save(result, job)`` writes
     each result (default: its WAV at ``job.out``). A job whose output exists is skipped unless ``overwrite``;
-    a :class:`SpectrostyleError` of one file is recorded in the summary and the run goes on."""
+    a :class:`SpectrostyleError` of one file is recorded in the summary and the run goes on.
+
+    Files go through ``workers`` at a time on threads of one torch thread each (default: as many as torch's threads,
+    on CPU): two notes side by side keep both cores busy through the single-threaded steps (phase reconstruction,
+    the studio stage, reading and writing) and run the networks' small layers better than one note split in two.
+    The first file runs alone, so that whatever a method loads on first use is loaded once. Interrupted, the files
+    in flight are finished and written whole, the others left for a run that continues."""
     from spectrostyle.pipeline import prepare_styles, save_result
 
     if not isinstance(style, PreparedStyles):  # the styles are loaded and prepared once for every file
@@ -103,18 +111,52 @@ def transfer_files(jobs: Sequence[Job], method: TransferMethod,
     save = save or default_save
     summary = FolderSummary()
     started = time.perf_counter()
-    bar = tqdm(jobs, desc=f"transfer ({method.name})", unit="file", disable=not progress)
-    for job in bar:
-        if job.out.exists() and not overwrite:
-            summary.skipped.append(job.out)
-            continue
+    todo = [job for job in jobs if overwrite or not job.out.exists()]
+    waiting = set(todo)
+    summary.skipped = [job.out for job in jobs if job not in waiting]
+
+    def run(job: Job) -> tuple[Job, float | None, str]:
         try:
             result = transfer(job.source, style, method, **transfer_options)
             save(result, job)
         except SpectrostyleError as exc:
-            summary.failed.append((job.source, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
-            continue
-        summary.written.append(job.out)
-        summary.audio_seconds += result.spectrogram.duration
+            return job, None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return job, result.spectrogram.duration, ""
+
+    def record(done: tuple[Job, float | None, str]) -> None:
+        job, seconds, message = done
+        if seconds is None:
+            summary.failed.append((job.source, message))
+        else:
+            summary.written.append(job.out)
+            summary.audio_seconds += seconds
+        bar.update()
+
+    if workers is None:
+        workers = torch.get_num_threads() if torch.device(method.device).type == "cpu" else 1
+    bar = tqdm(total=len(todo), desc=f"transfer ({method.name})", unit="file", disable=not progress)
+    with bar:
+        if todo:
+            record(run(todo[0]))
+        if workers <= 1 or len(todo) <= 2:
+            for job in todo[1:]:
+                record(run(job))
+        else:
+            _run_on_threads(run, todo[1:], workers, record)
+    summary.written.sort()
+    summary.failed.sort()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _run_on_threads(run: Any, jobs: Sequence[Job], workers: int, record: Any) -> None:
+    """``record(run(job))`` for every job, ``run`` on ``workers`` threads of one torch thread each; on an interrupt
+    (Ctrl-C, a signal) the jobs not started are cancelled and the running ones finish."""
+    threads = torch.get_num_threads()
+    pool = ThreadPoolExecutor(min(workers, len(jobs)), initializer=torch.set_num_threads, initargs=(1,))
+    try:
+        for done in as_completed([pool.submit(run, job) for job in jobs]):
+            record(done.result())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        torch.set_num_threads(threads)  # a worker's setting becomes the default of new threads too: restore it
