@@ -225,8 +225,7 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
         integrated_loudness(loaded.recording, loaded.rate)
     parts = _segments(loaded, config)
     bar = tqdm(parts, desc=f"transfer ({runner.name})", unit="part", disable=not progress or len(parts) == 1)
-    seconds = len(loaded.recording) / loaded.rate if loaded.recording is not None else \
-        content_spec.num_samples / config.sample_rate
+    seconds = len(loaded.recording) / loaded.rate if loaded.recording is not None else content_spec.duration
     raw, output, history, rate = None, None, {}, config.sample_rate
     image = torch.zeros_like(content_spec.image) if len(parts) > 1 else None
     filled = 0
@@ -249,16 +248,17 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
             output.add(made.output)
     result_spec = Spectrogram(image=image, gain_db=content_spec.gain_db, num_samples=content_spec.num_samples,
                               config=config)
-    audio = set_level(raw.audio, config.sample_rate, reference=loaded.audio, target_lufs=target)
-    if output is not None:
-        output = set_level(output.audio, rate, target_lufs=target)
+    reference, bit_depth = (loaded.audio if target is None else None), loaded.bit_depth
+    del loaded, parts, part, made, bar  # the recording (segments are views of it); levels are set in our own buffers
+    audio = set_level(raw.audio, config.sample_rate, reference=reference, target_lufs=target, in_place=True)
+    output = None if output is None else set_level(output.audio, rate, target_lufs=target, in_place=True)
     settings_record = dataclasses.asdict(runner.options)
     settings_record.update(phase_iterations=n_iter, phase_init=init, loudness=loudness, output_rate=output_rate,
                            output_channels=output_channels, transients=transients)
     return TransferResult(audio=audio, spectrogram=result_spec, method=runner.name, settings=settings_record,
                           history=history, seconds=time.perf_counter() - started, content=content_spec,
                           styles=styles.spectrograms, output=output, output_rate=rate,
-                          output_bit_depth=loaded.bit_depth)
+                          output_bit_depth=bit_depth)
 
 
 @dataclass

@@ -63,3 +63,28 @@ def test_the_meter_reads_as_pyloudnorm_does(shape, rate):
     ours = integrated_loudness(audio.astype(np.float32), rate)
     theirs = pyloudnorm.Meter(rate).integrated_loudness(audio.astype(np.float32).astype(np.float64))
     assert ours == pytest.approx(theirs, abs=0.01)
+
+
+@pytest.mark.parametrize("spike", [None, 0.99])  # a plain gain, and one the limiter shapes
+def test_set_level_in_place_writes_the_same_result_into_the_given_array(spike):
+    audio = np.stack([tone(spike=spike), 0.5 * tone(spike=spike)], axis=1)
+    expected = set_level(audio, RATE, target_lufs=-16.0)
+    given = audio.copy()
+    result = set_level(given, RATE, target_lufs=-16.0, in_place=True)
+    assert result is given
+    np.testing.assert_array_equal(result, expected)
+    assert integrated_loudness(result, RATE) == pytest.approx(-16.0, abs=0.1)
+    assert true_peak_db(result, RATE) <= -1.0 + 1e-3
+    np.testing.assert_array_equal(audio, np.stack([tone(spike=spike), 0.5 * tone(spike=spike)], axis=1))
+
+
+def test_the_envelope_streams_long_signals_in_chunks_without_seams(monkeypatch):
+    from spectrostyle.core import loudness
+
+    rng = np.random.default_rng(5)
+    audio = (0.3 * rng.standard_normal((5_000, 2))).astype(np.float32)
+    whole = loudness.peak_envelope(audio, RATE)
+    monkeypatch.setattr(loudness, "STREAM_CHUNK", 777)
+    np.testing.assert_allclose(loudness.peak_envelope(audio, RATE), whole, atol=1e-6)
+    assert loudness.true_peak_db(audio, RATE) == pytest.approx(20 * np.log10(whole.max()), abs=1e-4)
+    assert whole.shape == (5_000,) and np.all(whole >= np.abs(audio).max(axis=1))

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Iterator
 
 import numpy as np
 import soxr
 
-from spectrostyle.core.audio import fit_length
 from spectrostyle.core.filters import moving_average, running_minimum
 
 TRUE_PEAK_CEILING_DB = -1.0  # dBTP: the usual ceiling for material that will be encoded or mixed
@@ -154,32 +154,40 @@ def file_loudness(path: str | os.PathLike) -> float | None:
     return integrated_loudness(audio, sample_rate) if len(audio) else None
 
 
+def _envelope_pieces(audio: np.ndarray, sample_rate: int, gain: np.ndarray | None = None
+                     ) -> Iterator[tuple[int, np.ndarray]]:
+    """The true-peak envelope of ``audio`` ``(samples, channels)`` (times ``gain`` ``(samples,)``) a chunk at a time:
+    ``(start, envelope of the samples from start)``, in order, covering every sample once."""
+    stream = soxr.ResampleStream(sample_rate, sample_rate * OVERSAMPLING, audio.shape[1], dtype="float32",
+                                 quality="HQ")
+    held, made = np.zeros(0, dtype=np.float32), 0
+    for start in range(0, len(audio), STREAM_CHUNK):
+        chunk = audio[start:start + STREAM_CHUNK]
+        chunk = chunk if gain is None else chunk * gain[start:start + STREAM_CHUNK, None]
+        last = start + STREAM_CHUNK >= len(audio)
+        held = np.concatenate([held, _largest(np.abs(stream.resample_chunk(chunk, last=last)))])
+        whole = len(held) // OVERSAMPLING
+        piece = functools.reduce(np.maximum, [held[phase:whole * OVERSAMPLING:OVERSAMPLING]
+                                              for phase in range(OVERSAMPLING)])
+        held = held[whole * OVERSAMPLING:]
+        end = min(len(audio), made + len(piece)) if not last else len(audio)
+        piece = piece[: end - made] if len(piece) >= end - made else np.pad(piece, (0, end - made - len(piece)),
+                                                                             mode="edge" if len(piece) else "constant")
+        # the samples themselves count too
+        own = _largest(np.abs(audio[made:end]))
+        yield made, np.maximum(piece, own if gain is None else own * np.abs(gain[made:end]))
+        made = end
+
+
 def peak_envelope(audio: np.ndarray, sample_rate: int, gain: np.ndarray | None = None) -> np.ndarray:
     """The true-peak envelope of ``audio`` ``(samples,)`` or ``(samples, channels)``: for each sample the largest
     magnitude, over the channels, of it and of the signal oversampled 4x around it -> ``(samples,)`` float32. The
     oversampling streams through soxr a chunk at a time, so a long file needs no 4x copy of itself. ``gain``
     ``(samples,)``: the envelope of ``audio`` times it, without making that product whole."""
     channels = np.asarray(audio, dtype=np.float32).reshape(len(audio), -1)
-    stream = soxr.ResampleStream(sample_rate, sample_rate * OVERSAMPLING, channels.shape[1], dtype="float32",
-                                 quality="HQ")
-    pieces, held = [], np.zeros(0, dtype=np.float32)
-    for start in range(0, len(channels), STREAM_CHUNK):
-        chunk = channels[start:start + STREAM_CHUNK]
-        if gain is not None:
-            chunk = chunk * gain[start:start + STREAM_CHUNK, None]
-        upsampled = _largest(np.abs(stream.resample_chunk(chunk, last=start + STREAM_CHUNK >= len(channels))))
-        held = np.concatenate([held, upsampled])
-        whole = len(held) // OVERSAMPLING
-        pieces.append(functools.reduce(np.maximum, [held[phase:whole * OVERSAMPLING:OVERSAMPLING]
-                                                    for phase in range(OVERSAMPLING)]))
-        held = held[whole * OVERSAMPLING:]
-    envelope = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
-    envelope = fit_length(envelope, len(channels)) if len(envelope) >= len(channels) or not len(envelope) else \
-        np.pad(envelope, (0, len(channels) - len(envelope)), mode="edge")
-    for start in range(0, len(channels), STREAM_CHUNK):  # the samples themselves count too
-        part = slice(start, start + STREAM_CHUNK)
-        own = _largest(np.abs(channels[part]))
-        envelope[part] = np.maximum(envelope[part], own if gain is None else own * np.abs(gain[part]))
+    envelope = np.zeros(len(channels), dtype=np.float32)
+    for start, piece in _envelope_pieces(channels, sample_rate, gain):
+        envelope[start:start + len(piece)] = piece
     return envelope
 
 
@@ -194,16 +202,20 @@ def true_peak_db(audio: np.ndarray, sample_rate: int) -> float:
     audio = np.asarray(audio, dtype=np.float32)
     if not audio.size or not np.any(audio):
         return float("-inf")
-    return float(20.0 * np.log10(peak_envelope(audio, sample_rate).max()))
+    peak = max(float(piece.max()) for _, piece in _envelope_pieces(audio.reshape(len(audio), -1), sample_rate)
+               if len(piece))
+    return float(20.0 * np.log10(peak))
 
 
-def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float = TRUE_PEAK_CEILING_DB) -> np.ndarray:
+def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float = TRUE_PEAK_CEILING_DB, *, in_place: bool = False
+          ) -> np.ndarray:
     """``audio`` ``(samples,)`` or ``(samples, channels)`` with its true peak brought to at most ``ceiling_db`` by a
     look-ahead peak limiter (one gain for all channels): the gain falls ahead of each peak that would pass the
     ceiling (so nothing is clipped) and recovers after it.
 
     Written here because the maintained audio libraries we use (librosa, soxr, pyloudnorm) measure but do not limit;
     it works on the 4x-oversampled magnitude, so the true peak, not only the sample peak, stays under the ceiling.
+    ``in_place``: a float32 ``audio`` is overwritten with the result.
     """
     audio = np.asarray(audio, dtype=np.float32)
     if not audio.size:
@@ -211,7 +223,8 @@ def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float = TRUE_PEAK_CEI
     envelope = peak_envelope(audio, sample_rate)
     if envelope.max() <= 10.0 ** (ceiling_db / 20.0):
         return audio
-    return _applied(audio, _limiter_gain(envelope, sample_rate, ceiling_db), sample_rate, ceiling_db)
+    return _applied(audio, _limiter_gain(envelope, sample_rate, ceiling_db), sample_rate, ceiling_db,
+                    in_place=in_place)
 
 
 def _limiter_gain(envelope: np.ndarray, sample_rate: int, ceiling_db: float, scale: float = 1.0) -> np.ndarray:
@@ -232,9 +245,12 @@ def _limiter_gain(envelope: np.ndarray, sample_rate: int, ceiling_db: float, sca
     return gain
 
 
-def _applied(audio: np.ndarray, gain: np.ndarray, sample_rate: int, ceiling_db: float) -> np.ndarray:
-    """``audio`` times ``gain`` ``(samples,)``, scaled down by what its true peak still passes the ceiling."""
-    limited = (audio * (gain if audio.ndim == 1 else gain[:, None])).astype(np.float32, copy=False)
+def _applied(audio: np.ndarray, gain: np.ndarray, sample_rate: int, ceiling_db: float, *, in_place: bool = False
+             ) -> np.ndarray:
+    """``audio`` times ``gain`` ``(samples,)``, scaled down by what its true peak still passes the ceiling (written
+    over ``audio`` when ``in_place``)."""
+    factor = gain if audio.ndim == 1 else gain[:, None]
+    limited = np.multiply(audio, factor, out=audio) if in_place else (audio * factor).astype(np.float32, copy=False)
     excess = true_peak_db(limited, sample_rate) - ceiling_db
     if excess > 0:
         limited *= np.float32(10.0 ** (-excess / 20.0))
@@ -242,37 +258,56 @@ def _applied(audio: np.ndarray, gain: np.ndarray, sample_rate: int, ceiling_db: 
 
 
 def set_level(audio: np.ndarray, sample_rate: int, *, reference: np.ndarray | None = None,
-              target_lufs: float | None = None, ceiling_db: float = TRUE_PEAK_CEILING_DB) -> np.ndarray:
+              target_lufs: float | None = None, ceiling_db: float = TRUE_PEAK_CEILING_DB, in_place: bool = False
+              ) -> np.ndarray:
     """``audio`` ``(samples,)`` or ``(samples, channels)`` at the loudness of ``reference`` (or at ``target_lufs``,
     which wins), its true peak at most ``ceiling_db``. Where either has no integrated loudness (under 0.4 s, silent),
-    only the ceiling applies."""
+    only the ceiling applies. ``in_place``: a float32 ``audio`` is overwritten with the result (no second copy of a
+    long signal)."""
     audio = np.asarray(audio, dtype=np.float32)
     target = target_lufs if target_lufs is not None else (
         integrated_loudness(reference, sample_rate) if reference is not None else None)
     start = integrated_loudness(audio, sample_rate) if target is not None else None
     if start is None:
-        return limit(audio, sample_rate, ceiling_db)
+        return limit(audio, sample_rate, ceiling_db, in_place=in_place)
+    gain = _level_gain(audio, sample_rate, start, target, ceiling_db)
+    if np.isscalar(gain):  # under the ceiling as it is: the true peak is the envelope's, scaled
+        return np.multiply(audio, np.float32(gain), out=audio if in_place else None)
+    return _applied(audio, gain, sample_rate, ceiling_db, in_place=in_place)
 
+
+def _level_gain(audio: np.ndarray, sample_rate: int, start: float, target: float, ceiling_db: float
+                ) -> np.ndarray | float:
+    """The gain ``(samples,)`` (or one number, where nothing is limited) that brings ``audio`` ``(samples,)`` or
+    ``(samples, channels)`` of loudness ``start`` to ``target`` LUFS once its peaks are limited to ``ceiling_db``
+    (the closest of the tries when none lands within :data:`LEVEL_TOLERANCE_LU`)."""
     envelope = peak_envelope(audio, sample_rate)  # once: a gain scales it, the limiter reads it
     peak = float(envelope.max())
     ceiling = 10.0 ** (ceiling_db / 20.0)
 
-    def level(gain_db: float) -> tuple[np.ndarray | float, float]:
+    def gain_at(gain_db: float) -> np.ndarray | float:
+        """The limiter's gain ``(samples,)`` at ``gain_db``, or the plain gain where no sample passes the ceiling."""
         scale = 10.0 ** (gain_db / 20.0)
-        # nothing to limit: a plain gain, whose loudness is known without measuring (where the relative gate lies
-        # above the absolute one before and after, the same blocks are gated: the loudness moves by the gain exactly)
-        if scale * peak <= ceiling and min(start, start + gain_db) >= ABSOLUTE_GATE_LUFS + RELATIVE_GATE_LU:
-            return scale, start + gain_db - target
-        gain = _limiter_gain(envelope, sample_rate, ceiling_db, scale=scale)
-        return gain, (integrated_loudness(audio, sample_rate, gain) or -200.0) - target
+        return scale if scale * peak <= ceiling else _limiter_gain(envelope, sample_rate, ceiling_db, scale=scale)
+
+    def level(gain_db: float) -> float:
+        """How far the loudness at ``gain_db`` lands from the target (LU)."""
+        gain = gain_at(gain_db)
+        if np.isscalar(gain):
+            # a plain gain moves the loudness by itself exactly where the relative gate lies above the absolute one
+            # before and after (the same blocks are gated): known without measuring
+            if min(start, start + gain_db) >= ABSOLUTE_GATE_LUFS + RELATIVE_GATE_LU:
+                return start + gain_db - target
+            gain = np.full(len(audio), gain, dtype=np.float32)
+        return (integrated_loudness(audio, sample_rate, gain) or -200.0) - target
 
     # the gain that lands on the target once the limiter has taken the peaks. The loudness reached rises with the
     # gain but not always steadily (a limiter working harder can take more than it gives), so the search brackets
     # the target between a gain that falls short and one that overshoots, then narrows the bracket (regula falsi,
     # Illinois variant), keeping the closest try; where even the loudest try falls short, the ceiling wins
     low = target - start
-    gain, miss = level(low)
-    best = (abs(miss), low, gain)
+    miss = level(low)
+    best = (abs(miss), low)  # the closest try (its gain is made again at the end: one long array held at a time)
     if abs(miss) >= LEVEL_TOLERANCE_LU:
         high, high_miss = low, miss
         for _ in range(LEVEL_ROUNDS):  # find a gain past the target
@@ -280,15 +315,15 @@ def set_level(audio: np.ndarray, sample_rate: int, *, reference: np.ndarray | No
                 break
             low, miss = high, high_miss
             high = high + min(MAX_LEVEL_STEP_DB, max(0.05, -1.5 * high_miss))  # a little past, if it rises 1 dB/dB
-            gain, high_miss = level(high)
-            best = min(best, (abs(high_miss), high, gain), key=lambda item: item[0])
+            high_miss = level(high)
+            best = min(best, (abs(high_miss), high))
         side = 0
         for _ in range(LEVEL_ROUNDS if high_miss > 0 > miss else 0):
             if best[0] < LEVEL_TOLERANCE_LU:
                 break
             middle = high - high_miss * (high - low) / (high_miss - miss)
-            gain, middle_miss = level(middle)
-            best = min(best, (abs(middle_miss), middle, gain), key=lambda item: item[0])
+            middle_miss = level(middle)
+            best = min(best, (abs(middle_miss), middle))
             if middle_miss > 0:
                 high, high_miss = middle, middle_miss
                 miss = miss / 2 if side == 1 else miss
@@ -297,7 +332,4 @@ def set_level(audio: np.ndarray, sample_rate: int, *, reference: np.ndarray | No
                 low, miss = middle, middle_miss
                 high_miss = high_miss / 2 if side == -1 else high_miss
                 side = -1
-    gain = best[2]
-    if np.isscalar(gain):  # under the ceiling as it is: the true peak is the envelope's, scaled
-        return audio * np.float32(gain)
-    return _applied(audio, gain, sample_rate, ceiling_db)
+    return gain_at(best[1])
