@@ -56,7 +56,7 @@ def _k_weighted(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     size = _fast_length(length + sample_rate // 2)  # half a second of padding holds the tails
     spectra = torch.fft.rfft(torch.as_tensor(np.ascontiguousarray(audio.T), dtype=torch.float32), n=size)
     weighted = torch.fft.irfft(spectra * _k_response(size, sample_rate), n=size)[:, :length]
-    return weighted.double().numpy().T
+    return weighted.numpy().T
 
 
 def _fast_length(length: int) -> int:
@@ -91,20 +91,20 @@ def _running_energy(audio: np.ndarray, sample_rate: int, at: np.ndarray, gain: n
                     ) -> np.ndarray:
     """The K-weighted signal's energy summed from the start up to each index of ``at`` -> ``(len(at), channels)``.
     The filtering goes a chunk at a time, each started half a second early so that the filters have settled (their
-    tails die away far sooner), so a long file needs no whole-length spectrum."""
-    totals = np.zeros((len(at), audio.shape[1]))
-    carried = np.zeros(audio.shape[1])
+    tails die away far sooner), so a long file needs no whole-length spectrum; each chunk's energy is summed between
+    the indices only (no running sum of every sample)."""
+    points = np.unique(at)
+    between = np.zeros((len(points) + 1, audio.shape[1]))  # [k]: the energy from points[k - 1] up to points[k]
     warm = sample_rate // 2
     for start in range(0, len(audio), STREAM_CHUNK):
         end = min(len(audio), start + STREAM_CHUNK)
         first = max(0, start - warm)
         chunk = audio[first:end] if gain is None else audio[first:end] * gain[first:end, None]
-        weighted = _k_weighted(chunk, sample_rate)[start - first:]
-        running = carried + np.vstack([np.zeros((1, audio.shape[1])), np.cumsum(weighted ** 2, axis=0)])
-        inside = (at >= start) & (at <= end) if end == len(audio) else (at >= start) & (at < end)
-        totals[inside] = running[at[inside] - start]
-        carried = running[-1]
-    return totals
+        squared = np.square(_k_weighted(chunk, sample_rate)[start - first:])
+        cuts = np.unique(np.concatenate([[0], points[(points > start) & (points < end)] - start]))
+        sums = np.add.reduceat(squared, cuts, axis=0, dtype=np.float64)  # from each cut to the next
+        np.add.at(between, np.searchsorted(points, start + cuts, side="right"), sums)
+    return np.cumsum(between, axis=0)[np.searchsorted(points, at)]
 
 
 def integrated_loudness(audio: np.ndarray, sample_rate: int, gain: np.ndarray | None = None) -> float | None:
