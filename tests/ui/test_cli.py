@@ -123,10 +123,25 @@ def test_demo_writes_the_page(tmp_path):
     results = sum(shipped_settings(m, a, b) is not None for m in METHODS for a, b in (("flute", "keyboard"),
                                                                                      ("keyboard", "flute")))
     assert results >= 2  # Slow at least, both directions
-    assert page.count("<audio") == 4 + results and "Slow: Gatys" in page
+    studio = sum(shipped_settings(m, "flute", "keyboard") is not None for m in METHODS)
+    assert page.count("<audio") == 4 + results + 2 + studio and "Slow: Gatys" in page
     for name in ("flute_60.png", "flute_60_rebuilt.wav", "gatys_flute_as_keyboard.wav",
                  "gatys_keyboard_as_flute.png"):
         assert (tmp_path / "out" / name).stat().st_size > 1000
+    # the studio section: full-band stereo results at the content's rate, pictures of every channel's whole band
+    assert "Studio sound: 44.1 kHz stereo" in page
+    from spectrostyle.core.loudness import integrated_loudness
+    from spectrostyle.core.metrics import high_band_share_db
+    from spectrostyle.core.png import load_png_channels
+
+    content, rate = sf.read(tmp_path / "out" / "studio_flute_phrase.wav", dtype="float32")
+    result, result_rate = sf.read(tmp_path / "out" / "studio_gatys.wav", dtype="float32")
+    assert result_rate == rate == 44_100 and result.shape == content.shape == (132_300, 2)
+    assert integrated_loudness(result, rate) == pytest.approx(integrated_loudness(content, rate), abs=1.0)
+    assert high_band_share_db(result.mean(axis=1), rate) > -60.0  # sound above the models' 8 kHz
+    assert 0.0 < np.corrcoef(result.T)[0, 1] < 0.95  # two channels, not one copied
+    channels, _ = load_png_channels(tmp_path / "out" / "studio_gatys.png")
+    assert len(channels) == 2 and channels[0].config.sample_rate == 44_100
 
 
 @requires_shipped("pix2pix_generator", "flute-keyboard")

@@ -13,6 +13,8 @@ EXAMPLES_PACKAGE = "spectrostyle"
 
 
 EXAMPLES_FOLDER = "examples"
+STUDIO_FOLDER = "studio"  # inside the examples: phrases at the studio's format (44.1 kHz stereo FLAC)
+STUDIO_EXAMPLES = {"flute": "flute_phrase.flac", "keyboard": "piano_phrase.flac"}
 
 
 def examples_dir() -> Path:
@@ -43,3 +45,12 @@ def example_path(family: str, pitch: int = 60) -> Path:
         raise InputError(f"no shipped example for family '{family}' at pitch {pitch} (available: {listing})")
     best = min(matches, key=lambda e: (abs(e.velocity - 100), e.note_str))
     return best.audio_path
+
+
+def studio_example(family: str) -> Path:
+    """Path of the shipped 3 s 44.1 kHz stereo phrase of ``family`` (``flute`` or ``keyboard``: a piano), rendered
+    with reverb and panning by ``scripts/make_studio_examples.py``: a band up to 22 kHz and a stereo image, which the
+    16 kHz mono example notes lack."""
+    if family not in STUDIO_EXAMPLES:
+        raise InputError(f"no shipped studio phrase for family '{family}' (available: {', '.join(STUDIO_EXAMPLES)})")
+    return examples_dir() / STUDIO_FOLDER / STUDIO_EXAMPLES[family]

@@ -10,10 +10,10 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from spectrostyle.core.audio import atomic_output, load_audio, save_audio
+from spectrostyle.core.audio import atomic_output, load_audio, read_audio, save_audio, write_audio
 from spectrostyle.core.png import save_png
 from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig, spectral_convergence_db
-from spectrostyle.data.examples import example_path
+from spectrostyle.data.examples import example_path, studio_example
 from spectrostyle.methods.registry import METHODS, method_class, shipped_settings
 from spectrostyle.pipeline import transfer
 
@@ -28,6 +28,7 @@ class DemoItem:
     png: str
     wav: str
     caption: str = ""
+    tall: bool = False  # a picture of stacked channels, shown twice as high
 
 
 @dataclass
@@ -43,6 +44,7 @@ def render_page(sections: list[DemoSection], title: str = "spectrostyle demo") -
              "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}"
              ".row{display:flex;flex-wrap:wrap;gap:1.5em}.item{width:280px}"
              ".item img{width:256px;height:256px;image-rendering:pixelated;border:1px solid #ccc}"
+             ".tall img{height:512px}"
              ".cap{font-size:.85em;color:#444}</style></head><body>",
              f"<h1>{html.escape(title)}</h1>"]
     for section in sections:
@@ -50,7 +52,7 @@ def render_page(sections: list[DemoSection], title: str = "spectrostyle demo") -
         parts.append("<div class='row'>")
         for item in section.items:
             parts.append(
-                f"<div class='item'><b>{html.escape(item.label)}</b><br>"
+                f"<div class='item{' tall' if item.tall else ''}'><b>{html.escape(item.label)}</b><br>"
                 f"<img src='{html.escape(item.png)}' alt='spectrogram of {html.escape(item.label)}'><br>"
                 f"<audio controls preload='none' src='{html.escape(item.wav)}'></audio>"
                 f"<div class='cap'>{html.escape(item.caption)}</div></div>")
@@ -112,7 +114,47 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, progress: bool = True) -> Pa
                                           f"{name}.wav", caption))
         if section.items:
             sections.append(section)
+    sections.append(_studio_section(out_dir, seed=seed, progress=progress))
     page = out_dir / "index.html"
     with atomic_output(page) as tmp:
         tmp.write_text(render_page(sections), encoding="utf-8")
     return page
+
+
+def _studio_section(out_dir: Path, *, seed: int, progress: bool) -> DemoSection:
+    """The shipped 44.1 kHz stereo phrases (a flute content, a piano style) through every method: each result at
+    the content's rate and channels, its band above the model's 8 kHz made by the studio stage, its spectrogram
+    PNG showing the whole band of each channel (stacked)."""
+    section = DemoSection(
+        "Studio sound: 44.1 kHz stereo",
+        "A flute phrase as content and a piano phrase as style, both 44.1 kHz stereo with reverb. Every result "
+        "comes back in the content's format (44.1 kHz, two channels, 16-bit) at its loudness (BS.1770), its band "
+        "above the models' 8 kHz following the style's (the content's for the methods whose model is the style), "
+        "its stereo image following the content's. Each picture shows the whole band of each channel, the left on "
+        "top.")
+    content, style = studio_example("flute"), studio_example("keyboard")
+    for label, path in (("flute phrase (content)", content), ("piano phrase (style)", style)):
+        audio, rate = read_audio(path)
+        name = f"studio_{path.stem}"
+        _studio_item(out_dir, name, audio, rate)
+        section.items.append(DemoItem(label, f"{name}.png", f"{name}.wav",
+                                      f"{len(audio) / rate:.1f} s, {rate / 1000:g} kHz, {audio.shape[1]} channels",
+                                      tall=True))
+    for method in tqdm(METHODS, desc="demo: studio sound", disable=not progress):
+        cls = method_class(method)
+        settings = shipped_settings(method, "flute", "keyboard")
+        if settings is None:
+            continue
+        result = transfer(content, style if cls.needs_style else None, method, seed=seed, **settings)
+        name = f"studio_{method}"
+        _studio_item(out_dir, name, result.output, result.output_rate)
+        section.items.append(DemoItem(cls.title, f"{name}.png", f"{name}.wav",
+                                      f"{result.output_rate / 1000:g} kHz, {result.output.shape[1]} channels, made "
+                                      f"in {result.seconds:.2f} s", tall=True))
+    return section
+
+
+def _studio_item(out_dir: Path, name: str, audio, sample_rate: int) -> None:
+    """``out_dir/name.wav`` (16-bit, as is) and ``out_dir/name.png`` (every channel's full-band spectrogram)."""
+    write_audio(out_dir / f"{name}.wav", audio, sample_rate=sample_rate, bit_depth="16")
+    save_png(out_dir / f"{name}.png", Spectrogram.from_channels(audio, SpectrogramConfig.for_rate(sample_rate)))
