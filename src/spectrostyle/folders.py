@@ -19,11 +19,10 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from spectrostyle.core.audio import AUDIO_SUFFIXES
 from spectrostyle.core.errors import InputError, SpectrostyleError
 from spectrostyle.methods.base import TransferMethod
 from spectrostyle.pipeline import PreparedStyles, Source, transfer
-
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff")
 
 
 @dataclass(frozen=True)

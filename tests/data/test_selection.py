@@ -81,3 +81,31 @@ def test_pairs_by_pitch_and_velocity(data, tmp_path):
                                                     ("keyboard", 0, 55, 50), ("keyboard", 0, 58, 50)])
     with pytest.raises(InputError, match="no training pairs of the same pitch and velocity"):
         load_domain_notes(unpaired, DomainSelection("flute", "keyboard", hold_out_every=2), TINY, paired=True)
+
+
+def test_recordings_are_cut_into_note_long_pieces_and_silence_left_out(tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    from spectrostyle.data.selection import recording_pieces
+
+    rate = TINY.sample_rate
+    folder = tmp_path / "recordings"
+    (folder / "sub").mkdir(parents=True)
+    t = np.arange(int(6.5 * rate)) / rate
+    melody = 0.3 * np.sin(2 * np.pi * (220 + 110 * (t > 3)) * t)
+    melody[int(5.5 * rate):] = 0.0  # its last second is silent: a piece there holds nothing
+    sf.write(folder / "melody.wav", np.stack([melody, melody], axis=1), rate)  # stereo: mixed to mono
+    sf.write(folder / "sub" / "short.flac", 0.2 * np.sin(2 * np.pi * 330 * t[: rate // 10]), rate)  # padded
+    (folder / "notes.txt").write_text("not audio")
+    frames = 64
+    images, names = recording_pieces([folder], TINY, frames, hop_s=1.0)
+    length_s = (frames - 1) * TINY.hop_length / rate
+    starts = [s for s in range(0, 7) if s + length_s <= 6.5 + 1e-9 or s == 0]
+    kept = [s for s in starts if s < 5.5]  # a piece wholly in the silence is left out
+    assert names == [f"melody@{s:g}s" for s in kept] + ["short@0s"]
+    assert images.shape == (len(names), 1, TINY.n_freq, frames) and images.dtype == torch.float16
+    assert float(images.max()) == pytest.approx(1.0, abs=1e-3)  # each piece at its own gain, like a note
+    assert float(images[-1, 0, :, -5:].max()) < 0.05  # the short one padded with silence
+    with pytest.raises(InputError, match="no audio files"):
+        recording_pieces([tmp_path / "recordings" / "sub" / "nothing"], TINY, frames)

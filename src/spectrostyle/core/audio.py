@@ -24,6 +24,7 @@ DEFAULT_SAMPLE_RATE = 16_000
 
 
 DEFAULT_MAX_SECONDS = 600.0
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff")  # what a folder of audio is searched for
 
 
 SILENCE_PEAK = 1e-5  # below -100 dBFS everywhere counts as silence

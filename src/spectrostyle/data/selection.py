@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from spectrostyle.core.audio import load_audio
+from spectrostyle.core.audio import AUDIO_SUFFIXES, load_audio
 from spectrostyle.core.errors import InputError
 from spectrostyle.core.spectrogram import Spectrogram, SpectrogramConfig
 
@@ -96,6 +96,38 @@ def note_images(audio_paths: Sequence[Path], config: SpectrogramConfig, *, progr
     for i, image in enumerate(images):
         batch[i, 0, :, : image.shape[-1]] = image
     return batch
+
+
+PIECE_HOP_S = 1.0  # recordings are cut into pieces of a note's length, starting every this many seconds
+QUIET_PIECE_DB = -40.0  # a piece whose RMS lies this far below its recording's loudest piece is left out
+
+
+def recording_pieces(folders: Sequence[Path], config: SpectrogramConfig, frames: int, *,
+                     hop_s: float = PIECE_HOP_S, progress: bool = False) -> tuple[Tensor, list[str]]:
+    """The audio files under ``folders`` (searched recursively; any rate and channels, mixed to mono at
+    ``config.sample_rate``) cut into pieces as long as a training note (``frames`` frames), one starting every
+    ``hop_s`` seconds (a recording shorter than a note is one piece, padded with silence), the near-silent ones left
+    out -> ``(images (N, 1, F, frames) float16, names)``: recordings of any kind (melodies, chords, drum loops,
+    speech) made into training images like the notes'. :class:`InputError` when they hold no audio."""
+    files = sorted(p for folder in folders for p in Path(folder).rglob("*")
+                   if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    if not files:
+        raise InputError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) under {', '.join(map(str, folders))}")
+    length = (frames - 1) * config.hop_length
+    hop = max(1, round(hop_s * config.sample_rate))
+    images, names = [], []
+    for path in tqdm(files, desc="loading recordings", disable=not progress, leave=False):
+        audio = load_audio(path, sample_rate=config.sample_rate)
+        starts = range(0, max(1, len(audio) - length + 1), hop)
+        pieces = [np.pad(audio[s:s + length], (0, max(0, length - len(audio[s:s + length])))) for s in starts]
+        levels = np.array([np.sqrt(np.mean(np.square(piece))) + 1e-12 for piece in pieces])
+        for start, piece, level in zip(starts, pieces, levels, strict=True):
+            if 20 * np.log10(level / levels.max()) < QUIET_PIECE_DB:
+                continue
+            image = Spectrogram.from_audio(piece, config).image[:, :frames]
+            images.append(torch.nn.functional.pad(image, (0, frames - image.shape[-1])).to(torch.float16))
+            names.append(f"{path.stem}@{start / config.sample_rate:g}s")
+    return torch.stack(images)[:, None], names
 
 
 def split_instruments(examples: Sequence[Any], families: Sequence[str], val_per_family: int, test_per_family: int,

@@ -10,7 +10,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from spectrostyle.data.selection import NoteSelection, load_training_notes
+from spectrostyle.core.errors import InputError
+from spectrostyle.data.selection import NoteSelection, load_training_notes, recording_pieces
 from spectrostyle.methods.adain import ENCODER_LAYER, STYLE_LAYERS, stylise_images
 from spectrostyle.nets.adain import AdainDecoder, AdainDecoderConfig, adain, channel_stats, encoder_blocks
 from spectrostyle.nets.audio_cnn import AudioCNN
@@ -33,6 +34,11 @@ class AdainTrainingOptions:
     # decoder to invert the encoder (harmonics in place, pitch kept) within a CPU budget; 0 = the paper's losses
     identity_weight: float = 200.0
     loop: LoopOptions = field(default_factory=lambda: LoopOptions(learning_rate=1e-3, final_learning_rate=1e-4))
+    # recordings of any kind (folders, searched recursively) cut into note-long pieces that join the training notes,
+    # as contents and as styles, each piece ``extra_repeat`` times: so that the decoder that meets any sound has heard
+    # melodies, chords, drum loops and speech, not only single notes
+    extra_audio: tuple[Path, ...] = ()
+    extra_repeat: int = 1
     device: str = "cpu"
     resume: bool = False
 
@@ -105,11 +111,22 @@ def train_adain(options: AdainTrainingOptions) -> dict[str, Any]:
     config = encoder.spectrogram
     notes = load_training_notes(options.data, options.notes, config, seed=loop.seed,
                                 progress=loop.progress and dist_ctx.is_main)
+    trained_on = f"FluidR3 GM {notes.description}"
+    if options.extra_audio:
+        if options.extra_repeat < 1:
+            raise InputError(f"extra_repeat must be >= 1, got {options.extra_repeat}")
+        pieces, names = recording_pieces(options.extra_audio, config, notes.train.shape[-1],
+                                         progress=loop.progress and dist_ctx.is_main)
+        notes.train = torch.cat([notes.train] + [pieces] * options.extra_repeat)
+        notes.train_names = notes.train_names + names * options.extra_repeat
+        trained_on += (f", and {len(names)} four-second pieces of {len(options.extra_audio)} folder(s) of recordings "
+                       f"({', '.join(p.name for p in options.extra_audio)}; each {options.extra_repeat}x)")
     seed_everything(loop.seed)
     decoder = AdainDecoder(AdainDecoderConfig(encoder_blocks=encoder_blocks(encoder), encoder_name=record["name"],
                                               encoder_sha256=record["sha256"], spectrogram=config))
     fingerprint = {"architecture": decoder.config_dict(), "notes": describe_options(options.notes),
-                   "data": str(options.data),
+                   "data": str(options.data), "extra_audio": [str(p) for p in options.extra_audio],
+                   "extra_repeat": options.extra_repeat,
                    "weights": [options.content_weight, options.style_weight, options.identity_weight],
                    "batch_size": loop.batch_size, "seed": loop.seed, "steps": loop.steps,
                    "learning_rate": [loop.learning_rate, loop.final_learning_rate]}
@@ -121,7 +138,7 @@ def train_adain(options: AdainTrainingOptions) -> dict[str, Any]:
               "seconds_per_step": summary.seconds_per_step, "seconds": time.perf_counter() - started,
               "notes": notes.description, "val_notes": notes.val_names, "options": describe_options(options)}
     metadata = {"name": options.out.name, "encoder": record,
-                "trained_on": f"FluidR3 GM {notes.description}, each with a random other note as style",
+                "trained_on": f"{trained_on}, each with a random other one as style",
                 "steps": summary.steps, "final_val_loss": summary.final_val_total,
                 "loss_weights": {"content": options.content_weight, "style": options.style_weight,
                                  "identity": options.identity_weight}}

@@ -213,19 +213,25 @@ def train_fast_cmd(style: Path, data: Path, out_dir: Path, families: str | None,
 @click.option("--identity-weight", type=float, default=200.0, show_default=True,
               help="Weight of a pixel loss between each content and the decoding of its own features "
                    "(0: the paper's losses only).")
+@click.option("--extra-audio", type=click.Path(exists=True, file_okay=False, path_type=Path), multiple=True,
+              help="A folder of recordings of any kind (searched recursively), cut into note-long pieces that join "
+                   "the training notes as contents and styles. Repeatable.")
+@click.option("--extra-repeat", type=click.IntRange(1, 1000), default=1, show_default=True,
+              help="How many times each piece of --extra-audio joins the notes (its share of the draws).")
 def train_adain_cmd(data: Path, out_dir: Path, families: str | None, pitches: str | None, velocities: str | None,
                     max_notes: int | None, val_notes: int, steps: int, batch_size: int, lr: float,
                     final_lr: float, checkpoint_every: int, samples: int, seed: int, precision: str,
                     device: str, resume: bool, quiet: bool, encoder: str, content_weight: float, style_weight: float,
-                    identity_weight: float) -> None:
-    """Train an AdaIN decoder for the audio CNN --encoder on the notes of --data."""
+                    identity_weight: float, extra_audio: tuple[Path, ...], extra_repeat: int) -> None:
+    """Train an AdaIN decoder for the audio CNN --encoder on the notes of --data (and recordings of
+    --extra-audio)."""
     from spectrostyle.train.adain import AdainTrainingOptions, train_adain
 
     options = AdainTrainingOptions(
         data=data, out=out_dir, notes=_note_selection(families, pitches, velocities, max_notes, val_notes),
         encoder=encoder, content_weight=content_weight, style_weight=style_weight, identity_weight=identity_weight,
         loop=_loop(steps, batch_size, lr, final_lr, checkpoint_every, samples, seed, precision, quiet),
-        device=device, resume=resume)
+        device=device, resume=resume, extra_audio=extra_audio, extra_repeat=extra_repeat)
     report = train_adain(options)
     click.echo(f"{report['steps']} steps, validation loss {report['final_val_loss']:.4g}; "
                f"model: {out_dir / 'model.json'}")
