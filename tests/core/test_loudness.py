@@ -88,3 +88,13 @@ def test_the_envelope_streams_long_signals_in_chunks_without_seams(monkeypatch):
     np.testing.assert_allclose(loudness.peak_envelope(audio, RATE), whole, atol=1e-6)
     assert loudness.true_peak_db(audio, RATE) == pytest.approx(20 * np.log10(whole.max()), abs=1e-4)
     assert whole.shape == (5_000,) and np.all(whole >= np.abs(audio).max(axis=1))
+
+
+@pytest.mark.parametrize("level", [0.003, 0.03])
+@pytest.mark.parametrize("target", [-14.0, -23.0])
+def test_a_decaying_note_lands_on_the_target_though_its_tail_crosses_the_gate(level, target):
+    # a plain gain moves the tail's blocks across the absolute gate, which moves the relative one: the level search
+    # must see the gated loudness at each gain, not the start's plus the gain
+    t = np.arange(5 * RATE) / RATE
+    note = (level * np.where(t < 1.0, 1.0, np.exp(-3.0 * (t - 1.0))) * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    assert integrated_loudness(set_level(note, RATE, target_lufs=target), RATE) == pytest.approx(target, abs=0.05)

@@ -117,15 +117,27 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int, gain: np.ndarray | 
     pyloudnorm's filters import scipy.signal, which alone takes longer than the 0.3 s a command may spend starting."""
     audio = np.asarray(audio, dtype=np.float32)  # a long file is filtered in chunks: no whole-length copies
     audio = audio[:, None] if audio.ndim == 1 else audio
-    block = int(round(BLOCK_S * sample_rate))
-    if audio.shape[0] < block + 1 or not np.any(audio):
+    if audio.shape[0] < int(round(BLOCK_S * sample_rate)) + 1 or not np.any(audio):
         return None
+    return gated_loudness(block_powers(audio, sample_rate, gain))
+
+
+def block_powers(audio: np.ndarray, sample_rate: int, gain: np.ndarray | None = None) -> np.ndarray:
+    """The mean K-weighted power of each of BS.1770's gating blocks of ``audio`` ``(samples, channels)`` (at least
+    one block long; times ``gain`` ``(samples,)`` when given) -> ``(blocks, channels)``: what the loudness is gated
+    from. A plain gain ``g`` scales every block by ``g ** 2``."""
+    block = int(round(BLOCK_S * sample_rate))
     blocks = int(np.round((audio.shape[0] / sample_rate - BLOCK_S) / (BLOCK_S * BLOCK_STEP))) + 1
     starts = (BLOCK_S * BLOCK_STEP * np.arange(blocks) * sample_rate).astype(int)
     ends = np.minimum((BLOCK_S * (BLOCK_STEP * np.arange(blocks) + 1) * sample_rate).astype(int), len(audio))
     running = _running_energy(audio, sample_rate, np.concatenate([starts, ends]), gain)
-    power = (running[blocks:] - running[:blocks]) / block  # (blocks, channels)
-    weights = np.array(CHANNEL_WEIGHTS[: audio.shape[1]] + (1.0,) * max(0, audio.shape[1] - len(CHANNEL_WEIGHTS)))
+    return (running[blocks:] - running[:blocks]) / block
+
+
+def gated_loudness(power: np.ndarray) -> float | None:
+    """The integrated loudness (LUFS) of blocks of mean power ``power`` ``(blocks, channels)`` (:func:`block_powers`):
+    the absolute and relative gates, the channel weights; None when no block passes."""
+    weights = np.array(CHANNEL_WEIGHTS[: power.shape[1]] + (1.0,) * max(0, power.shape[1] - len(CHANNEL_WEIGHTS)))
 
     def loudness(mean_power: np.ndarray) -> np.ndarray:
         return -0.691 + 10.0 * np.log10(np.maximum(mean_power @ weights, 1e-300))
@@ -267,20 +279,25 @@ def set_level(audio: np.ndarray, sample_rate: int, *, reference: np.ndarray | No
     audio = np.asarray(audio, dtype=np.float32)
     target = target_lufs if target_lufs is not None else (
         integrated_loudness(reference, sample_rate) if reference is not None else None)
-    start = integrated_loudness(audio, sample_rate) if target is not None else None
+    shaped = audio[:, None] if audio.ndim == 1 else audio
+    powers = block_powers(shaped, sample_rate) if target is not None and np.any(audio) and \
+        len(audio) > round(BLOCK_S * sample_rate) else None
+    start = gated_loudness(powers) if powers is not None else None
     if start is None:
         return limit(audio, sample_rate, ceiling_db, in_place=in_place)
-    gain = _level_gain(audio, sample_rate, start, target, ceiling_db)
+    gain = _level_gain(audio, sample_rate, powers, target, ceiling_db)
     if np.isscalar(gain):  # under the ceiling as it is: the true peak is the envelope's, scaled
         return np.multiply(audio, np.float32(gain), out=audio if in_place else None)
     return _applied(audio, gain, sample_rate, ceiling_db, in_place=in_place)
 
 
-def _level_gain(audio: np.ndarray, sample_rate: int, start: float, target: float, ceiling_db: float
+def _level_gain(audio: np.ndarray, sample_rate: int, powers: np.ndarray, target: float, ceiling_db: float
                 ) -> np.ndarray | float:
     """The gain ``(samples,)`` (or one number, where nothing is limited) that brings ``audio`` ``(samples,)`` or
-    ``(samples, channels)`` of loudness ``start`` to ``target`` LUFS once its peaks are limited to ``ceiling_db``
-    (the closest of the tries when none lands within :data:`LEVEL_TOLERANCE_LU`)."""
+    ``(samples, channels)``, of gating-block powers ``powers`` (:func:`block_powers`), to ``target`` LUFS once its
+    peaks are limited to ``ceiling_db`` (the closest of the tries when none lands within
+    :data:`LEVEL_TOLERANCE_LU`)."""
+    start = gated_loudness(powers)
     envelope = peak_envelope(audio, sample_rate)  # once: a gain scales it, the limiter reads it
     peak = float(envelope.max())
     ceiling = 10.0 ** (ceiling_db / 20.0)
@@ -293,12 +310,8 @@ def _level_gain(audio: np.ndarray, sample_rate: int, start: float, target: float
     def level(gain_db: float) -> float:
         """How far the loudness at ``gain_db`` lands from the target (LU)."""
         gain = gain_at(gain_db)
-        if np.isscalar(gain):
-            # a plain gain moves the loudness by itself exactly where the relative gate lies above the absolute one
-            # before and after (the same blocks are gated): known without measuring
-            if min(start, start + gain_db) >= ABSOLUTE_GATE_LUFS + RELATIVE_GATE_LU:
-                return start + gain_db - target
-            gain = np.full(len(audio), gain, dtype=np.float32)
+        if np.isscalar(gain):  # a plain gain scales every block's power: the loudness follows without filtering
+            return (gated_loudness(powers * gain ** 2) or -200.0) - target
         return (integrated_loudness(audio, sample_rate, gain) or -200.0) - target
 
     # the gain that lands on the target once the limiter has taken the peaks. The loudness reached rises with the
