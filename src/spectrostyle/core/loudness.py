@@ -323,13 +323,15 @@ def _level_gain(audio: np.ndarray, sample_rate: int, powers: np.ndarray, target:
     best = (abs(miss), low)  # the closest try (its gain is made again at the end: one long array held at a time)
     if abs(miss) >= LEVEL_TOLERANCE_LU:
         high, high_miss = low, miss
+        slope = 1.0  # LU of loudness per dB of gain: 1 with nothing limited, less as the limiter takes more
         for _ in range(LEVEL_ROUNDS):  # find a gain past the target
             if high_miss > 0:
                 break
             low, miss = high, high_miss
-            high = high + min(MAX_LEVEL_STEP_DB, max(0.05, -1.5 * high_miss))  # a little past, if it rises 1 dB/dB
+            high = high + min(MAX_LEVEL_STEP_DB, max(0.05, -1.5 * high_miss / slope))  # a little past it
             high_miss = level(high)
             best = min(best, (abs(high_miss), high))
+            slope = min(1.0, max(0.05, (high_miss - miss) / (high - low)))
         side = 0
         for _ in range(LEVEL_ROUNDS if high_miss > 0 > miss else 0):
             if best[0] < LEVEL_TOLERANCE_LU:
