@@ -32,3 +32,25 @@ def test_training_lowers_the_loss_and_the_decoder_records_its_encoder(training_s
     result = transfer(harmonic_note(300.0, 1.0), harmonic_note(500.0, 1.0), "adain", model=str(run / "model.json"),
                       alpha=0.5)
     assert np.isfinite(result.audio).all()
+
+
+def test_recordings_of_any_kind_join_the_training_notes(training_setup, tmp_path):
+    import dataclasses
+
+    import soundfile as sf
+
+    data, encoder = training_setup
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    t = np.arange(int(2.5 * 16_000)) / 16_000
+    melody = 0.3 * np.sin(2 * np.pi * np.where(t < 1.2, 330.0, 440.0) * t)
+    sf.write(recordings / "melody.wav", np.stack([melody, 0.5 * melody], axis=1), 16_000)
+    options = dataclasses.replace(_training_options(data, encoder, tmp_path / "run", steps=2),
+                                  extra_audio=(recordings,), extra_repeat=3)
+    report = train_adain(options)
+    assert report["steps"] == 2
+    trained_on = json.loads((tmp_path / "run" / "model.json").read_text())["metadata"]["trained_on"]
+    # 2.5 s cut into note-long (1 s) pieces, one every second: two
+    assert "and 2 note-long pieces of 1 folder(s) of recordings (recordings; each 3x)" in trained_on
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert "recordings" in json.dumps(run)  # the resume check knows the extra audio

@@ -119,7 +119,7 @@ def train_adain(options: AdainTrainingOptions) -> dict[str, Any]:
                                          progress=loop.progress and dist_ctx.is_main)
         notes.train = torch.cat([notes.train] + [pieces] * options.extra_repeat)
         notes.train_names = notes.train_names + names * options.extra_repeat
-        trained_on += (f", and {len(names)} four-second pieces of {len(options.extra_audio)} folder(s) of recordings "
+        trained_on += (f", and {len(names)} note-long pieces of {len(options.extra_audio)} folder(s) of recordings "
                        f"({', '.join(p.name for p in options.extra_audio)}; each {options.extra_repeat}x)")
     seed_everything(loop.seed)
     decoder = AdainDecoder(AdainDecoderConfig(encoder_blocks=encoder_blocks(encoder), encoder_name=record["name"],
