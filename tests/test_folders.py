@@ -100,3 +100,29 @@ def test_files_side_by_side_on_threads_match_one_at_a_time(library):
         b, _ = sf.read(tmp_path / "out2" / relative)
         assert a.shape == b.shape
         assert np.abs(a - b).max() < 2e-3  # one torch thread against two: the same but for rounding
+
+
+@requires_shipped("fast_transformer", "keyboard")
+def test_long_files_run_one_at_a_time_after_the_short_ones(library, monkeypatch):
+    import threading
+
+    from spectrostyle import folders
+
+    tmp_path, root, single = library
+    monkeypatch.setattr(folders, "LONG_SECONDS", 0.9)  # a.wav (1.0 s) counts as long here
+    sf.write(root / "c.wav", harmonic_note(440, 0.6), 16_000)
+    sf.write(root / "d.wav", harmonic_note(494, 0.6), 16_000)
+    seen = []
+
+    def save(result, job):
+        job.out.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(job.out, result.output, result.output_rate)
+        seen.append((job.source.name, threading.current_thread() is threading.main_thread()))
+
+    method = method_class("fast")(make_options("fast", model="keyboard"))
+    summary = transfer_files(plan_jobs([root, single], tmp_path / "out"), method, progress=False, workers=2,
+                             save=save)
+    assert len(summary.written) == 5 and not summary.failed
+    assert seen[-1] == ("a.wav", True)  # last, on the main thread, alone
+    assert sorted(name for name, _ in seen[:-1]) == ["b.flac", "c.wav", "d.wav", "single.wav"]
+    assert not all(main for _, main in seen[:-1])  # the short ones shared out among the workers

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from spectrostyle.core.audio import AUDIO_SUFFIXES
 from spectrostyle.core.errors import InputError, SpectrostyleError
 from spectrostyle.methods.base import TransferMethod
-from spectrostyle.pipeline import PreparedStyles, Source, transfer
+from spectrostyle.pipeline import LONG_SECONDS, PreparedStyles, Source, transfer
 
 
 @dataclass(frozen=True)
@@ -96,8 +96,9 @@ def transfer_files(jobs: Sequence[Job], method: TransferMethod,
     Files go through ``workers`` at a time on threads of one torch thread each (default: as many as torch's threads,
     on CPU): two notes side by side keep both cores busy through the single-threaded steps (phase reconstruction,
     the studio stage, reading and writing) and run the networks' small layers better than one note split in two.
-    The first file runs alone, so that whatever a method loads on first use is loaded once. Interrupted, the files
-    in flight are finished and written whole, the others left for a run that continues."""
+    The first file runs alone, so that whatever a method loads on first use is loaded once; files longer than
+    :data:`~spectrostyle.pipeline.LONG_SECONDS` run one at a time after the others (each is held in memory whole).
+    Interrupted, the files in flight are finished and written whole, the others left for a run that continues."""
     from spectrostyle.pipeline import prepare_styles, save_result
 
     if not isinstance(style, PreparedStyles):  # the styles are loaded and prepared once for every file
@@ -133,19 +134,36 @@ def transfer_files(jobs: Sequence[Job], method: TransferMethod,
 
     if workers is None:
         workers = torch.get_num_threads() if torch.device(method.device).type == "cpu" else 1
+    # files longer than a segmented content go one at a time, on torch's threads: two held at once would double
+    # the memory that segments keep bounded
+    long = {job for job in todo if _seconds(job.source) > LONG_SECONDS}
+    short = [job for job in todo if job not in long]
     bar = tqdm(total=len(todo), desc=f"transfer ({method.name})", unit="file", disable=not progress)
     with bar:
-        if todo:
-            record(run(todo[0]))
-        if workers <= 1 or len(todo) <= 2:
-            for job in todo[1:]:
+        if short:
+            record(run(short[0]))
+        if workers <= 1 or len(short) <= 2:
+            for job in short[1:]:
                 record(run(job))
         else:
-            _run_on_threads(run, todo[1:], workers, record)
+            _run_on_threads(run, short[1:], workers, record)
+        for job in (job for job in todo if job in long):
+            record(run(job))
     summary.written.sort()
     summary.failed.sort()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _seconds(path: Path) -> float:
+    """The length of an audio file from its header (0 when it cannot be read: its transfer reports why)."""
+    import soundfile
+
+    try:
+        info = soundfile.info(str(path))
+    except (soundfile.LibsndfileError, RuntimeError, OSError, TypeError):
+        return 0.0
+    return info.frames / info.samplerate if info.samplerate else 0.0
 
 
 def _run_on_threads(run: Any, jobs: Sequence[Job], workers: int, record: Any) -> None:
