@@ -11,15 +11,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
 from tqdm import tqdm
 
 from spectrostyle.core.audio import AUDIO_SUFFIXES
+from spectrostyle.core.device import default_workers, on_threads
 from spectrostyle.core.errors import InputError, SpectrostyleError
 from spectrostyle.methods.base import TransferMethod
 from spectrostyle.pipeline import LONG_SECONDS, PreparedStyles, Source, transfer
@@ -132,8 +131,6 @@ def transfer_files(jobs: Sequence[Job], method: TransferMethod,
             summary.audio_seconds += seconds
         bar.update()
 
-    if workers is None:
-        workers = torch.get_num_threads() if torch.device(method.device).type == "cpu" else 1
     # files longer than a segmented content go one at a time, on torch's threads: two held at once would double
     # the memory that segments keep bounded
     long = {job for job in todo if _seconds(job.source) > LONG_SECONDS}
@@ -142,11 +139,9 @@ def transfer_files(jobs: Sequence[Job], method: TransferMethod,
     with bar:
         if short:
             record(run(short[0]))
-        if workers <= 1 or len(short) <= 2:
-            for job in short[1:]:
-                record(run(job))
-        else:
-            _run_on_threads(run, short[1:], workers, record)
+        workers = default_workers(method.device) if workers is None else workers
+        for _, done in on_threads(run, short[1:], workers):
+            record(done)
         for job in (job for job in todo if job in long):
             record(run(job))
     summary.written.sort()
@@ -164,16 +159,3 @@ def _seconds(path: Path) -> float:
     except (soundfile.LibsndfileError, RuntimeError, OSError, TypeError):
         return 0.0
     return info.frames / info.samplerate if info.samplerate else 0.0
-
-
-def _run_on_threads(run: Any, jobs: Sequence[Job], workers: int, record: Any) -> None:
-    """``record(run(job))`` for every job, ``run`` on ``workers`` threads of one torch thread each; on an interrupt
-    (Ctrl-C, a signal) the jobs not started are cancelled and the running ones finish."""
-    threads = torch.get_num_threads()
-    pool = ThreadPoolExecutor(min(workers, len(jobs)), initializer=torch.set_num_threads, initargs=(1,))
-    try:
-        for done in as_completed([pool.submit(run, job) for job in jobs]):
-            record(done.result())
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        torch.set_num_threads(threads)  # a worker's setting becomes the default of new threads too: restore it

@@ -12,8 +12,7 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from spectrostyle.core.audio import (
     read_audio,
     write_audio,
 )
+from spectrostyle.core.device import default_workers, on_threads
 from spectrostyle.core.errors import InputError
 from spectrostyle.core.loudness import integrated_loudness, set_level
 from spectrostyle.core.outputs import atomic_output, check_outputs, staged_outputs
@@ -418,21 +418,9 @@ def transfer_batch(contents: np.ndarray | Tensor, style: Source | Sequence[Sourc
         return np.stack([set_level(row, config.sample_rate, reference=content.numpy(), target_lufs=loudness)
                          for row, content in zip(out.numpy(), part, strict=True)])
 
-    if workers is None:
-        workers = torch.get_num_threads() if torch.device(device).type == "cpu" else 1
-    return np.concatenate(_map_on_threads(chunk, list(range(0, len(audio), chunk_size)), workers))
-
-
-def _map_on_threads(function: Callable[[Any], Any], items: Sequence[Any], workers: int) -> list[Any]:
-    """``[function(item) for item in items]`` on ``workers`` threads, each running torch with one thread."""
-    if workers <= 1 or len(items) <= 1:
-        return [function(item) for item in items]
-    threads = torch.get_num_threads()
-    try:
-        with ThreadPoolExecutor(min(workers, len(items)), initializer=torch.set_num_threads, initargs=(1,)) as pool:
-            return list(pool.map(function, items))
-    finally:
-        torch.set_num_threads(threads)  # a worker's setting becomes the default of new threads too: restore it
+    starts = list(range(0, len(audio), chunk_size))
+    made = dict(on_threads(chunk, starts, default_workers(device) if workers is None else workers))
+    return np.concatenate([made[index] for index in range(len(starts))])
 
 
 def limit_peak(audio: np.ndarray, peak: float = OUTPUT_PEAK) -> np.ndarray:

@@ -1,6 +1,11 @@
-"""Torch devices: names to devices, with a clear error where the device is missing."""
+"""Torch devices: names to devices, with a clear error where the device is missing; items side by side on threads
+of one torch thread each."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Any
 
 import torch
 
@@ -18,3 +23,28 @@ def resolve_device(name: str) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise InputError("--device cuda asked for, but torch sees no CUDA GPU on this machine")
     return device
+
+
+def default_workers(device: str | torch.device) -> int:
+    """How many items to run side by side on ``device``: on CPU as many as torch's threads (each item then on one
+    torch thread: small operations side by side use the cores better than one item's split among them), else one."""
+    return torch.get_num_threads() if torch.device(device).type == "cpu" else 1
+
+
+def on_threads(function: Callable[[Any], Any], items: Sequence[Any], workers: int) -> Iterator[tuple[int, Any]]:
+    """``(index, function(item))`` for every item of ``items`` as each finishes, on ``workers`` threads that run
+    torch with one thread each (in order on this thread when ``workers <= 1`` or there is one item). Torch's thread
+    count is restored at the end; on an interrupt (Ctrl-C, a signal) the items not started are cancelled and the
+    running ones finish."""
+    if workers <= 1 or len(items) <= 1:
+        yield from ((index, function(item)) for index, item in enumerate(items))
+        return
+    threads = torch.get_num_threads()
+    pool = ThreadPoolExecutor(min(workers, len(items)), initializer=torch.set_num_threads, initargs=(1,))
+    try:
+        futures = {pool.submit(function, item): index for index, item in enumerate(items)}
+        for done in as_completed(futures):
+            yield futures[done], done.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        torch.set_num_threads(threads)  # a worker's setting becomes the default of new threads too: restore it

@@ -115,18 +115,19 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int, gain: np.ndarray | 
     K-weighting, 400 ms blocks every 100 ms, the absolute gate at -70 LUFS and the relative gate 10 LU below, channel
     weights 1, 1, 1, 1.41, 1.41: as pyloudnorm measures (the tests hold the two within 0.01 LU). Written here because
     pyloudnorm's filters import scipy.signal, which alone takes longer than the 0.3 s a command may spend starting."""
+    powers = block_powers(audio, sample_rate, gain)
+    return None if powers is None else gated_loudness(powers)
+
+
+def block_powers(audio: np.ndarray, sample_rate: int, gain: np.ndarray | None = None) -> np.ndarray | None:
+    """The mean K-weighted power of each of BS.1770's gating blocks of ``audio`` ``(samples,)`` or ``(samples,
+    channels)`` (times ``gain`` ``(samples,)`` when given) -> ``(blocks, channels)``: what the loudness is gated from
+    (a plain gain ``g`` scales every block by ``g ** 2``); None when it has no block (under 400 ms, or silent)."""
     audio = np.asarray(audio, dtype=np.float32)  # a long file is filtered in chunks: no whole-length copies
     audio = audio[:, None] if audio.ndim == 1 else audio
-    if audio.shape[0] < int(round(BLOCK_S * sample_rate)) + 1 or not np.any(audio):
-        return None
-    return gated_loudness(block_powers(audio, sample_rate, gain))
-
-
-def block_powers(audio: np.ndarray, sample_rate: int, gain: np.ndarray | None = None) -> np.ndarray:
-    """The mean K-weighted power of each of BS.1770's gating blocks of ``audio`` ``(samples, channels)`` (at least
-    one block long; times ``gain`` ``(samples,)`` when given) -> ``(blocks, channels)``: what the loudness is gated
-    from. A plain gain ``g`` scales every block by ``g ** 2``."""
     block = int(round(BLOCK_S * sample_rate))
+    if audio.shape[0] < block + 1 or not np.any(audio):
+        return None
     blocks = int(np.round((audio.shape[0] / sample_rate - BLOCK_S) / (BLOCK_S * BLOCK_STEP))) + 1
     starts = (BLOCK_S * BLOCK_STEP * np.arange(blocks) * sample_rate).astype(int)
     ends = np.minimum((BLOCK_S * (BLOCK_STEP * np.arange(blocks) + 1) * sample_rate).astype(int), len(audio))
@@ -279,9 +280,7 @@ def set_level(audio: np.ndarray, sample_rate: int, *, reference: np.ndarray | No
     audio = np.asarray(audio, dtype=np.float32)
     target = target_lufs if target_lufs is not None else (
         integrated_loudness(reference, sample_rate) if reference is not None else None)
-    shaped = audio[:, None] if audio.ndim == 1 else audio
-    powers = block_powers(shaped, sample_rate) if target is not None and np.any(audio) and \
-        len(audio) > round(BLOCK_S * sample_rate) else None
+    powers = block_powers(audio, sample_rate) if target is not None else None
     start = gated_loudness(powers) if powers is not None else None
     if start is None:
         return limit(audio, sample_rate, ceiling_db, in_place=in_place)
