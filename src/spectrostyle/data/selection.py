@@ -118,8 +118,9 @@ def recording_pieces(folders: Sequence[Path], config: SpectrogramConfig, frames:
     images, names = [], []
     for path in tqdm(files, desc="loading recordings", disable=not progress, leave=False):
         audio = load_audio(path, sample_rate=config.sample_rate)
-        starts = range(0, max(1, len(audio) - length + 1), hop)
-        pieces = [np.pad(audio[s:s + length], (0, max(0, length - len(audio[s:s + length])))) for s in starts]
+        audio = np.pad(audio, (0, max(0, length - len(audio))))  # shorter than a note: one piece, padded
+        starts = range(0, len(audio) - length + 1, hop)
+        pieces = [audio[s:s + length] for s in starts]
         levels = np.array([np.sqrt(np.mean(np.square(piece))) + 1e-12 for piece in pieces])
         for start, piece, level in zip(starts, pieces, levels, strict=True):
             if 20 * np.log10(level / levels.max()) < QUIET_PIECE_DB:
