@@ -48,6 +48,21 @@ def test_gatys_result_properties(untrained_net):
     assert result.settings["steps"] == 8 and result.settings["feature_net"] == untrained_net
 
 
+def test_gatys_takes_the_loss_once_per_point(untrained_net, monkeypatch):
+    # L-BFGS asks for the loss at the start of each step where its line search has just taken it: given back, not
+    # taken again, so a step costs one pass of the feature network where the first try of the line search holds
+    from spectrostyle.methods.losses import PerceptualLoss
+
+    passes = []
+    forward = PerceptualLoss.forward
+    monkeypatch.setattr(PerceptualLoss, "forward", lambda self, *a, **k: passes.append(1) or forward(self, *a, **k))
+    content, style = harmonic_note(261.63, 1.0), harmonic_note(349.23, 1.0)
+    result = transfer(content, style, "gatys", feature_net=untrained_net, steps=12)
+    steps = len(result.history["style"]) - 1
+    assert steps == 12
+    assert len(passes) <= 1.25 * steps + 1  # every step's start taken again would be 2 * steps + 1
+
+
 def test_gatys_is_seeded(untrained_net):
     content, style = harmonic_note(261.63, 1.0), harmonic_note(349.23, 1.0)
     first = transfer(content, style, "gatys", feature_net=untrained_net, steps=3, start="noise", seed=5)

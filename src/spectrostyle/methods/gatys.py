@@ -186,13 +186,20 @@ class GatysMethod(TransferMethod):
 
         optimiser = new_optimiser()
         last_terms: dict[str, Tensor] = {}
+        evaluated: dict[str, Tensor] = {}  # the last point the loss was taken at, its total and its gradient
 
         def closure() -> Tensor:
+            # L-BFGS takes the loss again at the start of every step, where its line search has just taken it: the
+            # same point, bit for bit, so the loss and gradient found there are given back (half the passes)
+            if evaluated and torch.equal(pixels.detach(), evaluated["pixels"]):
+                pixels.grad = evaluated["grad"].clone()
+                return evaluated["total"]
             optimiser.zero_grad(set_to_none=True)
             terms = loss(delayed_copies(pixels.clamp(0, 1), o.delays), targets)
             total = terms["total"] / o.delays  # the mean over the delayed copies
             total.backward()
             last_terms.update(terms)
+            evaluated.update(pixels=pixels.detach().clone(), total=total.detach(), grad=pixels.grad.clone())
             return total
 
         def record() -> None:
