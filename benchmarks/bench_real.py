@@ -12,6 +12,8 @@ spectral convergence, worst channel); then for each method, its result against t
 - timbre: the distance of the result's mean MFCCs to the style's over the content's (methods that take a style);
 - stereo: per-band level difference error (dB) and correlation error against the content (stereo clips);
 - clicks: the result's clicks minus the content's;
+- silence: the result's level against its body where the content is silent (its 50 ms frames 50 dB or more under
+  its body), dB, the loudest clip of a row (none where no clip has a silence);
 - seconds per clip (end to end, models loaded once).
 
 Usage: python benchmarks/bench_real.py [--corpus data/real] [--methods gatys,fast,adain,cyclegan,pix2pix]
@@ -38,6 +40,7 @@ from spectrostyle.core.metrics import (
     onset_f_measure,
     onsets,
     pitch_accuracy,
+    silence_level_db,
     stereo_image_error,
 )
 from spectrostyle.core.spectrogram import (
@@ -91,7 +94,8 @@ def measure(clip: dict, corpus: Path, method: str, runner, styles: dict, style_p
               "loudness_lu": integrated_loudness(out, rate) - integrated_loudness(content, rate),
               "true_peak_db": true_peak_db(out, rate),
               "onset_f": onset_f_measure(onsets(content, rate), onsets(out, rate)),
-              "clicks_added": clicks(out, rate) - clicks(content, rate)}
+              "clicks_added": clicks(out, rate) - clicks(content, rate),
+              "silence_db": silence_level_db(content, out, rate)}
     reference, reference_rate = read_audio(style_path if runner.needs_style else path)
     shares = [max(high_band_share_db(x, r), NO_HIGH_BAND_DB) for x, r in ((out, rate), (reference, reference_rate))]
     record["high_band_db"] = shares[0] - shares[1]
@@ -108,7 +112,8 @@ def measure(clip: dict, corpus: Path, method: str, runner, styles: dict, style_p
 
 
 def summary(records: list[dict], keys: list[str]) -> str:
-    """A markdown table: one row per method and kind, the mean of each measure (worst for onsets and loudness)."""
+    """A markdown table: one row per method and kind, the mean of each measure (the worst for loudness, true peak and
+    silence)."""
     lines = ["| method | kind | clips | " + " | ".join(keys) + " |", "|" + "---|" * (len(keys) + 3)]
     methods = list(dict.fromkeys(r["method"] for r in records))
     kinds = sorted({r["kind"] for r in records})
@@ -126,7 +131,7 @@ def summary(records: list[dict], keys: list[str]) -> str:
                     cells.append("")
                 elif key == "loudness_lu":
                     cells.append(f"{max(values, key=abs):+.2f}")
-                elif key in ("true_peak_db",):
+                elif key in ("true_peak_db", "silence_db"):
                     cells.append(f"{max(values):.2f}")
                 else:
                     cells.append(f"{np.mean(values):.2f}")
@@ -177,7 +182,7 @@ def main() -> None:
         done = [r for r in records if r["method"] == method]
         print(f"{method}: {len(done)} clips in {sum(r['seconds'] for r in done):.1f} s", flush=True)
     keys = ["format_kept", "high_band_db", "loudness_lu", "true_peak_db", "onset_f", "pitch_drop", "mfcc_ratio",
-            "stereo_level_db", "stereo_correlation", "clicks_added", "seconds"]
+            "stereo_level_db", "stereo_correlation", "clicks_added", "silence_db", "seconds"]
     print(summary(records, keys))
     if args.json is not None:
         args.json.write_text(json.dumps({"round_trip_db": dict(zip([c["path"] for c in chosen], trips, strict=False)),

@@ -7,8 +7,8 @@ import pytest
 import soxr
 
 from spectrostyle.core.audio import mono_at
-from spectrostyle.core.metrics import high_band_share_db, stereo_image, stereo_image_error
-from spectrostyle.core.studio import high_band_profile, studio_audio
+from spectrostyle.core.metrics import high_band_share_db, silence_level_db, stereo_image, stereo_image_error
+from spectrostyle.core.studio import high_band_profile, silence_gain_db, studio_audio
 from tests.conftest import harmonic_note
 
 RATE = 44_100
@@ -118,3 +118,33 @@ def test_the_results_attacks_follow_the_contents():
     plain, followed = (np.corrcoef(attacks(content), attacks(made(t)))[0, 1] for t in (0.0, 1.0))
     assert plain < 0.2
     assert followed > 0.6
+
+
+def test_the_contents_silence_stays_silent():
+    rng = np.random.default_rng(8)
+    content = stereo_recording()
+    content[int(2.2 * RATE):] = 0.0  # the content ends in digital silence, as a rendered phrase does
+    content[int(1.0 * RATE):int(1.4 * RATE)] *= 1e-4  # and holds a pause 80 dB down
+    hiss = soxr.resample(0.1 * rng.standard_normal(len(content)).astype(np.float32), RATE, MODEL_RATE)
+
+    def made(transients: float) -> np.ndarray:
+        return studio_audio(hiss, MODEL_RATE, sample_rate=RATE, channels=2, content=content, content_rate=RATE,
+                            num_samples=len(content), transients=transients)
+
+    assert silence_level_db(content, made(0.0), RATE) > -3.0  # the method's own result fills the silences
+    gated = made(1.0)
+    assert silence_level_db(content, gated, RATE) < -70.0
+    assert np.abs(gated[int(2.3 * RATE):]).max() < 1e-5
+    body = slice(int(0.2 * RATE), int(0.9 * RATE))
+    assert np.sqrt(np.mean(gated[body] ** 2)) > 0.3 * np.sqrt(np.mean(made(0.0)[body] ** 2))
+
+
+def test_the_silence_gate_leaves_sound_alone_and_opens_gradually():
+    content = np.concatenate([np.full(20, 1.0), np.full(20, 10 ** -4.5), np.full(20, 1e-7), np.full(20, 1.0)])
+    result = np.ones(80)
+    gain = silence_gain_db(content, result)
+    assert gain.max() <= 0.0
+    np.testing.assert_allclose(gain[:18], 0.0, atol=1e-9)  # the body: untouched
+    np.testing.assert_allclose(gain[23:37], -11.25, atol=0.5)  # 45 dB down: the gate a quarter closed
+    np.testing.assert_allclose(gain[43:57], -70.0, atol=0.5)  # 70 dB down: shut, the result as quiet as the content
+    np.testing.assert_allclose(silence_gain_db(content, content * 1e-3), 0.0, atol=1e-9)  # already as quiet

@@ -17,13 +17,26 @@ def _padded(values: np.ndarray, half: int, axis: int) -> np.ndarray:
     return np.pad(values, pad, mode="edge")
 
 
+SHIFTED_SUM_MAX = 31  # windows up to this size are summed from shifted copies, longer ones by running sums
+
+
 def moving_average(values: np.ndarray, size: int, axis: int = -1) -> np.ndarray:
-    """The mean over ``size`` (odd) neighbours centred on each value along ``axis``, by running sums."""
+    """The mean over ``size`` (odd) neighbours centred on each value along ``axis``.
+
+    Windows up to :data:`SHIFTED_SUM_MAX` add shifted copies, so a value far below the rest keeps its precision
+    (energies in a silence after loud frames: a running sum would bury them under the sum's rounding error); longer
+    windows take running sums, whose error is relative to the largest values."""
     if size < 1 or size % 2 == 0:
         raise ValueError(f"the window must be an odd number of values, got {size}")
     values = np.asarray(values, dtype=np.float64)
     axis = axis % values.ndim
     padded = np.moveaxis(_padded(values, size // 2, axis), axis, -1)
+    length = padded.shape[-1] - size + 1
+    if size <= SHIFTED_SUM_MAX:
+        total = padded[..., :length].copy()
+        for shift in range(1, size):
+            total += padded[..., shift:shift + length]
+        return np.moveaxis(total / size, -1, axis)
     running = np.concatenate([np.zeros(padded.shape[:-1] + (1,)), np.cumsum(padded, axis=-1)], axis=-1)
     return np.moveaxis((running[..., size:] - running[..., :-size]) / size, -1, axis)
 

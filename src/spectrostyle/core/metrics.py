@@ -273,3 +273,28 @@ def clicks(audio: np.ndarray, sample_rate: int, *, ratio: float = 30.0) -> int:
     if not len(marked):
         return 0
     return int(1 + np.count_nonzero(np.diff(marked) > span))
+
+
+SILENT_BELOW_DB = -50.0  # silence_level_db: a 50 ms frame this far under the sound's body is silent
+
+
+def silence_level_db(reference: np.ndarray, audio: np.ndarray, sample_rate: int, *, frame_s: float = 0.05
+                     ) -> float | None:
+    """How loud ``audio`` is where ``reference`` is silent (both ``(samples,)`` or ``(samples, channels)`` at
+    ``sample_rate``): the mean level in dB, against ``audio``'s body, of its 50 ms frames where ``reference`` lies
+    :data:`SILENT_BELOW_DB` under its own body; None where ``reference`` has no such frame. A body is the
+    energy-weighted mean frame energy, which silence does not lower; levels are floored at -150 dB."""
+
+    def frame_levels(sound: np.ndarray) -> np.ndarray:
+        mono = np.asarray(sound, dtype=np.float64)
+        mono = mono.mean(axis=1) if mono.ndim == 2 else mono
+        size = max(1, int(frame_s * sample_rate))
+        count = len(mono) // size
+        energy = np.square(mono[: count * size].reshape(count, size)).mean(axis=1)
+        body = float((energy ** 2).sum() / max(float(energy.sum()), 1e-300))
+        return 10.0 * np.log10(energy / max(body, 1e-300) + 1e-15)
+
+    reference_db, audio_db = frame_levels(reference), frame_levels(audio)
+    count = min(len(reference_db), len(audio_db))
+    silent = reference_db[:count] < SILENT_BELOW_DB
+    return float(audio_db[:count][silent].mean()) if silent.any() else None

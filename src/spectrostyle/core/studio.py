@@ -39,6 +39,9 @@ DECORRELATION_DELAYS_S = (0.0007, 0.0049)  # the decorrelated copy's per-band de
 DECORRELATION_SEED = 1770
 ENVELOPE_SECONDS = 0.1  # follow_transients: the time structure finer than this follows the content's
 TRANSIENT_GAIN_DB = (-30.0, 12.0)  # follow_transients: the most a frame of a band is cut or lifted
+SILENCE_DB = (-40.0, -60.0)  # follow_silence: below the first (dB under the content's body) the gate starts to
+# close, below the second it is shut: the result is then no louder against its own body than the content is
+MAX_SILENCE_CUT_DB = 100.0
 
 
 def frame_size(sample_rate: int) -> int:
@@ -182,8 +185,30 @@ def follow_transients(spectrum: torch.Tensor, content: torch.Tensor, sample_rate
                                    + floor)
 
     gain_db = np.clip(10.0 * strength * np.log10(fine(content_energy) / fine(result_energy)), *TRANSIENT_GAIN_DB)
+    gain_db = gain_db + strength * silence_gain_db(content_energy.sum(axis=0),
+                                                   (result_energy * 10.0 ** (gain_db / 10.0)).sum(axis=0))
     gains = _per_bin(10.0 ** (gain_db / 20.0), bin_hz, edges, num_bins).to(spectrum.real.dtype)
     return spectrum * gains
+
+
+def silence_gain_db(content_energy: np.ndarray, result_energy: np.ndarray) -> np.ndarray:
+    """The gate that keeps the content's silences silent: frame energies ``(frames,)`` of the content and the result ->
+    the result's gain per frame in dB (``(frames,)``, at most 0).
+
+    Each sound's level is taken against its body (the energy-weighted mean frame energy, which silence does not
+    lower). Where the content falls below :data:`SILENCE_DB` under its body (a pause, a tail, digital silence), the
+    result is brought down to the content's level against its body, wherever it is louder than that: no hiss or
+    drone fills a gap the content leaves. Above the first threshold nothing changes; between the two the cut is
+    eased in."""
+    content_energy, result_energy = (np.maximum(moving_average(e, 3), 0.0) for e in (content_energy, result_energy))
+
+    def level_db(energy: np.ndarray) -> np.ndarray:
+        body = float((energy ** 2).sum() / max(float(energy.sum()), 1e-300))
+        return 10.0 * np.log10(energy / max(body, 1e-300) + 1e-15)
+
+    content_db, result_db = level_db(content_energy), level_db(result_energy)
+    closed = np.clip((SILENCE_DB[0] - content_db) / (SILENCE_DB[0] - SILENCE_DB[1]), 0.0, 1.0)
+    return -closed * np.clip(result_db - content_db, 0.0, MAX_SILENCE_CUT_DB)
 
 
 def match_high_band(spectrum: torch.Tensor, sample_rate: int, model_rate: int, profile: np.ndarray) -> torch.Tensor:
