@@ -165,3 +165,27 @@ def test_bad_weights():
         LossWeights(energy_target="both")
     with pytest.raises(ValueError, match="one weight per style layer"):
         LossWeights(style_layer_weights=(1.0,))
+
+
+def test_a_bfloat16_feature_pass_gives_the_loss_and_its_gradient_in_float32():
+    from spectrostyle.core.audio import load_audio
+    from spectrostyle.core.spectrogram import Spectrogram
+    from spectrostyle.data.examples import example_path
+    from spectrostyle.store import load_named_model
+
+    network = load_named_model("default", "audio_cnn").folded()
+    content, style = (Spectrogram.from_audio(load_audio(example_path(family, pitch)), network.spectrogram).image[
+        None, None] for family, pitch in (("keyboard", 60), ("flute", 65)))
+    terms, gradients = {}, {}
+    for dtype in (None, torch.bfloat16):
+        loss = PerceptualLoss(network, feature_dtype=dtype)
+        targets = loss.targets(content, style)
+        assert all(g.dtype == torch.float32 for g in targets.style_grams.values())
+        image = content.clone().requires_grad_(True)
+        terms[dtype] = loss(image, targets)
+        terms[dtype]["total"].backward()
+        gradients[dtype] = image.grad
+    assert terms[torch.bfloat16]["total"].dtype == torch.float32
+    assert float(terms[torch.bfloat16]["style"]) == pytest.approx(float(terms[None]["style"]), rel=0.02)
+    cosine = torch.nn.functional.cosine_similarity(gradients[None].flatten(), gradients[torch.bfloat16].flatten(), 0)
+    assert float(cosine) > 0.95

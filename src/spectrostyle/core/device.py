@@ -1,5 +1,5 @@
-"""Torch devices: names to devices, with a clear error where the device is missing; items side by side on threads
-of one torch thread each."""
+"""Torch devices: names to devices, with a clear error where the device is missing; the precision a frozen network
+runs in; items side by side on threads of one torch thread each."""
 
 from __future__ import annotations
 
@@ -23,6 +23,31 @@ def resolve_device(name: str) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise InputError("--device cuda asked for, but torch sees no CUDA GPU on this machine")
     return device
+
+
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def native_bfloat16(device: str | torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 convolutions in hardware: a CUDA GPU that supports it, or a processor
+    with AMX tiles or AVX512-BF16 (oneDNN's bfloat16 kernels; elsewhere they are emulated and slower than float32).
+    torch exposes the processor's flags only as ``torch.cpu._is_*_supported``: read where present."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    flags = (getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"))
+    return any(flag is not None and flag() for flag in flags)
+
+
+def feature_dtype(precision: str, device: str | torch.device) -> torch.dtype | None:
+    """The dtype of a frozen feature network's pass for ``precision`` (:data:`PRECISIONS`; ``auto``: bfloat16 where
+    :func:`native_bfloat16`) on ``device``; None for float32."""
+    if precision not in PRECISIONS:
+        raise InputError(f"unknown precision '{precision}'; choose from {', '.join(PRECISIONS)}")
+    wanted = "bfloat16" if precision == "auto" and native_bfloat16(device) else precision
+    return torch.bfloat16 if wanted == "bfloat16" else None
 
 
 def default_workers(device: str | torch.device) -> int:

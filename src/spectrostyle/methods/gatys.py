@@ -15,6 +15,7 @@ import torch
 from torch import Tensor, nn
 from tqdm import tqdm
 
+from spectrostyle.core.device import PRECISIONS, feature_dtype
 from spectrostyle.core.errors import InputError
 from spectrostyle.core.spectrogram import SpectrogramConfig
 from spectrostyle.methods.base import CommonOptions, TransferMethod, setting
@@ -26,7 +27,7 @@ from spectrostyle.methods.losses import (
     delayed_copies,
 )
 from spectrostyle.methods.network import blend_tiles, tile_starts
-from spectrostyle.nets.audio_cnn import RandomSpectrumCNN
+from spectrostyle.nets.audio_cnn import AudioCNN, RandomSpectrumCNN
 
 STARTS = ("content", "noise", "style", "adain")
 
@@ -81,6 +82,10 @@ class GatysMethod(TransferMethod):
                                                 "style loss, e.g. relu1_1,relu2_1.")
         style_mix: tuple[float, ...] | None = setting(None, help="Comma-separated weights of the --style sounds.")
         feature_net: str = setting("default", help="Shipped audio CNN name, model path, or 'random'.")
+        precision: str = setting("auto", help="Precision of the feature network's pass: bfloat16 (about 1.5x faster; "
+                                 "with the shipped network the same loss is reached), float32, or auto: bfloat16 "
+                                 "with a shipped feature network where the processor or GPU computes it natively "
+                                 "(AMX, AVX512-BF16, CUDA), else float32.", choices=PRECISIONS)
         random_filters: int = setting(4096, help="Filters of the 'random' feature network.", low=1)
         # optimise the loss averaged over the image delayed by 0 .. delays-1 frames (16 ms each), so the result's
         # fit does not hang on where it sits in the feature network (1: the plain loss; 8 costs about 7x the time)
@@ -104,8 +109,10 @@ class GatysMethod(TransferMethod):
     @property
     def feature_net(self) -> nn.Module:
         if self._feature_net is None:
-            self._feature_net = load_feature_net(self.options.feature_net, random_filters=self.options.random_filters,
-                                                 seed=self.options.seed, device=self.device)
+            net = load_feature_net(self.options.feature_net, random_filters=self.options.random_filters,
+                                   seed=self.options.seed, device=self.device)
+            # the optimisation only reads features: batch norms folded into the convolutions save a pass per layer
+            self._feature_net = net.folded() if isinstance(net, AudioCNN) else net
         return self._feature_net
 
     @property
@@ -116,7 +123,20 @@ class GatysMethod(TransferMethod):
         o = self.options
         return PerceptualLoss(self.feature_net, LossWeights(
             content=o.content_weight, style=o.style_weight, energy=o.energy_weight, frequency=o.frequency_weight,
-            total_variation=o.tv_weight, content_layers=tuple(o.content_layers), style_layers=tuple(o.style_layers)))
+            total_variation=o.tv_weight, content_layers=tuple(o.content_layers), style_layers=tuple(o.style_layers)),
+            feature_dtype=feature_dtype(self._precision(), self.device))
+
+    def _precision(self) -> str:
+        """The option's precision, ``auto`` kept only for a shipped feature network: bfloat16 is measured to reach
+        float32's loss with it (BENCHMARKS.md, Slow), while another network's features may be so close to their
+        targets that bfloat16's rounding swamps the style loss (an untrained network's does)."""
+        o = self.options
+        if o.precision != "auto":
+            return o.precision
+        from spectrostyle.store import shipped_models
+
+        shipped = any(m.kind == "audio_cnn" and m.name == o.feature_net for m in shipped_models())
+        return "auto" if shipped else "float32"
 
     def stylise_images(self, images: Tensor, styles: Sequence[Tensor], *, progress: bool = False
                        ) -> tuple[Tensor, dict[str, list[float]]]:

@@ -143,12 +143,23 @@ class PerceptualLoss(nn.Module):
     :class:`~spectrostyle.nets.audio_cnn.RandomSpectrumCNN`), whose dB range the spectrum constraint reads.
     """
 
-    def __init__(self, feature_net: nn.Module, weights: LossWeights | None = None):
+    def __init__(self, feature_net: nn.Module, weights: LossWeights | None = None, *,
+                 feature_dtype: torch.dtype | None = None):
         super().__init__()
         self.feature_net = feature_net.eval().requires_grad_(False)
         self.weights = weights or LossWeights()
         self.layers = tuple(dict.fromkeys(self.weights.content_layers + self.weights.style_layers))
         self.db_range = -feature_net.spectrogram.db_floor
+        self.feature_dtype = feature_dtype
+
+    def _features(self, images: Tensor, layers: Sequence[str]) -> dict[str, Tensor]:
+        """The feature network's taps of ``images``, run in :attr:`feature_dtype` (autocast; None: float32) and
+        handed on as float32, so Gram matrices and losses are summed in full precision."""
+        if self.feature_dtype is None:
+            return self.feature_net.extract(images, layers)
+        with torch.autocast(images.device.type, dtype=self.feature_dtype):
+            features = self.feature_net.extract(images, layers)
+        return {name: value.float() for name, value in features.items()}
 
     def targets(self, content: Tensor, style: Tensor | Sequence[Tensor],
                 style_mix: Sequence[float] | None = None) -> StyleTargets:
@@ -166,7 +177,7 @@ class PerceptualLoss(nn.Module):
         with torch.no_grad():
             grams: dict[str, Tensor] = {}
             for image, share in zip(styles, mix, strict=True):
-                features = self.feature_net.extract(image, self.weights.style_layers)
+                features = self._features(image, self.weights.style_layers)
                 for layer in self.weights.style_layers:
                     grams[layer] = grams.get(layer, 0) + share * gram_matrix(features[layer])
             style_source = sum(share * frequency_envelope(s) for s, share in zip(styles, mix, strict=True)) \
@@ -178,7 +189,7 @@ class PerceptualLoss(nn.Module):
     def content_targets(self, content: Tensor, style_targets: StyleTargets) -> StyleTargets:
         """Full targets for content images ``(B, 1, F, T)`` from precomputed :meth:`style_targets`."""
         with torch.no_grad():
-            content_features = self.feature_net.extract(content, self.weights.content_layers)
+            content_features = self._features(content, self.weights.content_layers)
             energy = energy_envelope(content) if self.weights.energy_target == "content" else style_targets.energy
             frequency = frequency_envelope(content) if self.weights.frequency_target == "content" \
                 else style_targets.frequency
@@ -188,7 +199,7 @@ class PerceptualLoss(nn.Module):
     def forward(self, images: Tensor, targets: StyleTargets) -> dict[str, Tensor]:
         """Loss terms for ``images`` ``(B, 1, F, T)``: each ``(B,)`` weighted, plus ``"total"`` (a scalar)."""
         w = self.weights
-        features = self.feature_net.extract(images, self.layers)
+        features = self._features(images, self.layers)
         terms: dict[str, Tensor] = {}
         zero = images.new_zeros(images.shape[0])
         terms["content"] = w.content * sum(
@@ -229,5 +240,5 @@ class PerceptualLoss(nn.Module):
         batch = images.shape[0]
         grams = {layer: gram.repeat(delays, 1, 1) if gram.shape[0] > 1 else gram  # per-image targets follow
                  for layer, gram in targets.style_grams.items()}
-        features = self.feature_net.extract(delayed_copies(images, delays), self.weights.style_layers)
+        features = self._features(delayed_copies(images, delays), self.weights.style_layers)
         return self._style_term(features, StyleTargets(style_grams=grams)).view(delays, batch).mean(0)
