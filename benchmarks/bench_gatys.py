@@ -4,7 +4,7 @@ for a 60 s content file.
 Usage: python benchmarks/bench_gatys.py [--threads 2] [--skip-long] [--float32] [--ulyanov]
 End to end = load both files, spectrograms, optimisation, Griffin-Lim, write the WAV (process start-up and the
 one-off model load are reported apart). Losses are those of the result's image under a float32 pass of the feature
-network, whatever precision the run took. ``--float32`` runs each pair at ``precision="float32"`` too and prints
+network, whatever precision the run took. ``--float32`` runs each pair at ``precision="fp32"`` too and prints
 the default's style loss and time against it; ``--ulyanov`` times Ulyanov & Lebedev's method on the first pair
 (the random 1-D CNN of 4096 filters of width 11, content weight 1e-2, no energy or frequency constraint, 300 L-BFGS
 steps, 500 Griffin-Lim iterations) against the default's median.
@@ -75,7 +75,7 @@ def main() -> None:
     transfer(load_audio(example_path("flute", 60)), load_audio(example_path("keyboard", 60)), "gatys", steps=1)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}; warm-up incl. model load "
           f"{time.perf_counter() - started:.2f} s")
-    judge = GatysMethod(GatysMethod.Options(precision="float32"))
+    judge = GatysMethod(GatysMethod.Options(precision="fp32"))
     runs = {"default": GatysMethod(GatysMethod.Options()), "float32": judge}
     dtype = feature_dtype(runs["default"]._precision(), "cpu") or torch.float32
     print(f"default precision {runs['default'].options.precision}: the feature network runs in {dtype}")

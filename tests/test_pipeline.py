@@ -145,15 +145,15 @@ def test_cli_interrupt_leaves_no_output(tmp_path, untrained_net, monkeypatch, ca
 def test_precisions_of_the_feature_pass(untrained_net):
     from spectrostyle.core.device import feature_dtype, native_bfloat16
 
-    assert feature_dtype("float32", "cpu") is None
-    assert feature_dtype("bfloat16", "cpu") is torch.bfloat16
+    assert feature_dtype("fp32", "cpu") is None
+    assert feature_dtype("bf16", "cpu") is torch.bfloat16
     assert feature_dtype("auto", "cpu") is (torch.bfloat16 if native_bfloat16("cpu") else None)
-    with pytest.raises(InputError, match="unknown precision 'half'; choose from auto, float32, bfloat16"):
+    with pytest.raises(InputError, match="unknown precision 'half'; choose from auto, fp32, bf16"):
         feature_dtype("half", "cpu")
     content, style = harmonic_note(261.63, 1.0), harmonic_note(349.23, 1.0)
     made = {p: transfer(content, style, "gatys", feature_net=untrained_net, steps=4, precision=p)
-            for p in ("float32", "bfloat16", "auto")}
-    assert made["bfloat16"].history["style"][0] == pytest.approx(made["float32"].history["style"][0], rel=0.05)
-    np.testing.assert_array_equal(made["auto"].audio, made["float32"].audio)  # not a shipped network: float32
+            for p in ("fp32", "bf16", "auto")}
+    assert made["bf16"].history["style"][0] == pytest.approx(made["fp32"].history["style"][0], rel=0.05)
+    np.testing.assert_array_equal(made["auto"].audio, made["fp32"].audio)  # not a shipped network: fp32
     code = main(["transfer", "--content", "x.wav", "--method", "gatys", "--precision", "half"])
     assert code == 2

@@ -25,7 +25,7 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-PRECISIONS = ("auto", "float32", "bfloat16")
+PRECISIONS = ("auto", "fp32", "bf16")  # the words of the trainers' --precision, and auto
 
 
 def native_bfloat16(device: str | torch.device) -> bool:
@@ -43,11 +43,11 @@ def native_bfloat16(device: str | torch.device) -> bool:
 
 def feature_dtype(precision: str, device: str | torch.device) -> torch.dtype | None:
     """The dtype of a frozen feature network's pass for ``precision`` (:data:`PRECISIONS`; ``auto``: bfloat16 where
-    :func:`native_bfloat16`) on ``device``; None for float32."""
+    :func:`native_bfloat16`) on ``device``; None for float32 (``fp32``)."""
     if precision not in PRECISIONS:
         raise InputError(f"unknown precision '{precision}'; choose from {', '.join(PRECISIONS)}")
-    wanted = "bfloat16" if precision == "auto" and native_bfloat16(device) else precision
-    return torch.bfloat16 if wanted == "bfloat16" else None
+    wanted = "bf16" if precision == "auto" and native_bfloat16(device) else precision
+    return torch.bfloat16 if wanted == "bf16" else None
 
 
 def default_workers(device: str | torch.device) -> int:

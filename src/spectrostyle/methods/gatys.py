@@ -82,10 +82,10 @@ class GatysMethod(TransferMethod):
                                                 "style loss, e.g. relu1_1,relu2_1.")
         style_mix: tuple[float, ...] | None = setting(None, help="Comma-separated weights of the --style sounds.")
         feature_net: str = setting("default", help="Shipped audio CNN name, model path, or 'random'.")
-        precision: str = setting("auto", help="Precision of the feature network's pass: bfloat16 (about 1.5x faster; "
-                                 "with the shipped network the same loss is reached), float32, or auto: bfloat16 "
+        precision: str = setting("auto", help="Precision of the feature network's pass: bf16 (bfloat16, about 1.5x "
+                                 "faster; with the shipped network the same loss is reached), fp32, or auto: bf16 "
                                  "with a shipped feature network where the processor or GPU computes it natively "
-                                 "(AMX, AVX512-BF16, CUDA), else float32.", choices=PRECISIONS)
+                                 "(AMX, AVX512-BF16, CUDA), else fp32.", choices=PRECISIONS)
         random_filters: int = setting(4096, help="Filters of the 'random' feature network.", low=1)
         # optimise the loss averaged over the image delayed by 0 .. delays-1 frames (16 ms each), so the result's
         # fit does not hang on where it sits in the feature network (1: the plain loss; 8 costs about 7x the time)
@@ -136,7 +136,7 @@ class GatysMethod(TransferMethod):
         from spectrostyle.store import shipped_models
 
         shipped = any(m.kind == "audio_cnn" and m.name == o.feature_net for m in shipped_models())
-        return "auto" if shipped else "float32"
+        return "auto" if shipped else "fp32"
 
     def stylise_images(self, images: Tensor, styles: Sequence[Tensor], *, progress: bool = False
                        ) -> tuple[Tensor, dict[str, list[float]]]:
