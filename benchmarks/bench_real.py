@@ -18,7 +18,7 @@ spectral convergence, worst channel); then for each method, its result against t
 
 Usage: python benchmarks/bench_real.py [--corpus data/real] [--methods gatys,fast,adain,cyclegan,pix2pix]
                                        [--limit N] [--kinds K,..] [--threads 2] [--json results.json]
-                                       [--model METHOD=MODEL] [--no-round-trip]
+                                       [--model METHOD=MODEL] [--no-round-trip] [--keep-pitch 1]
 """
 
 from __future__ import annotations
@@ -81,11 +81,12 @@ def style_for(clip: dict, clips: list[dict], corpus: Path) -> Path:
     return corpus / chosen["path"]
 
 
-def measure(clip: dict, corpus: Path, method: str, runner, styles: dict, style_path: Path | None) -> dict:
+def measure(clip: dict, corpus: Path, method: str, runner, styles: dict, style_path: Path | None,
+            keep_pitch: float = 0.0) -> dict:
     path = corpus / clip["path"]
     content, rate = read_audio(path)
     started = time.perf_counter()
-    result = transfer(path, styles.get(str(style_path)), runner)
+    result = transfer(path, styles.get(str(style_path)), runner, keep_pitch=keep_pitch)
     seconds = time.perf_counter() - started
     out, out_rate = result.output, result.output_rate
     record = {"clip": clip["path"], "kind": clip["kind"], "method": method, "seconds": seconds,
@@ -151,6 +152,7 @@ def main() -> None:
                         help="Another model for a method (a shipped name or a model path), e.g. "
                              "adain=runs/adain/model.json. Repeatable.")
     parser.add_argument("--no-round-trip", action="store_true", help="Leave out the round trip.")
+    parser.add_argument("--keep-pitch", type=float, default=0.0, help="transfer's keep_pitch (0..1) for every method.")
     args = parser.parse_args()
     models = dict(item.split("=", 1) for item in args.model)
     torch.set_num_threads(args.threads)
@@ -178,7 +180,7 @@ def main() -> None:
                 example_path("keyboard", 60) if method == "fast" else None
             if takes_style and str(style_path) not in styles:
                 styles[str(style_path)] = prepare_styles(runner, style_path)
-            records.append(measure(clip, args.corpus, method, runner, styles, style_path))
+            records.append(measure(clip, args.corpus, method, runner, styles, style_path, args.keep_pitch))
         done = [r for r in records if r["method"] == method]
         print(f"{method}: {len(done)} clips in {sum(r['seconds'] for r in done):.1f} s", flush=True)
     keys = ["format_kept", "high_band_db", "loudness_lu", "true_peak_db", "onset_f", "pitch_drop", "mfcc_ratio",

@@ -142,7 +142,7 @@ def test_cli_interrupt_leaves_no_output(tmp_path, untrained_net, monkeypatch, ca
     assert "interrupted" in capsys.readouterr().err
 
 
-def test_precisions_of_the_feature_pass(untrained_net):
+def test_precisions_of_the_feature_pass(untrained_net, tmp_path, capsys):
     from spectrostyle.core.device import feature_dtype, native_bfloat16
 
     assert feature_dtype("fp32", "cpu") is None
@@ -155,5 +155,9 @@ def test_precisions_of_the_feature_pass(untrained_net):
             for p in ("fp32", "bf16", "auto")}
     assert made["bf16"].history["style"][0] == pytest.approx(made["fp32"].history["style"][0], rel=0.05)
     np.testing.assert_array_equal(made["auto"].audio, made["fp32"].audio)  # not a shipped network: fp32
-    code = main(["transfer", "--content", "x.wav", "--method", "gatys", "--precision", "half"])
-    assert code == 2
+    sf.write(tmp_path / "c.wav", harmonic_note(), 16_000)
+    for flag, value in (("--precision", "half"), ("--keep-pitch", "2")):
+        code = main(["transfer", str(tmp_path / "c.wav"), "--style", str(tmp_path / "c.wav"), "--method", "gatys",
+                     "-o", str(tmp_path / "out.wav"), flag, value])
+        assert code == 2
+        assert value in capsys.readouterr().err and not (tmp_path / "out.wav").exists()

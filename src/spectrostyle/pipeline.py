@@ -45,6 +45,7 @@ from spectrostyle.core.spectrogram import (
     magnitude_to_image,
     stft,
     stft_phase,
+    with_content_pitch,
 )
 from spectrostyle.core.studio import high_band_profile, studio_audio
 from spectrostyle.methods.base import PHASE_INITS, TransferMethod, to_batch
@@ -53,6 +54,7 @@ from spectrostyle.methods.registry import make_options, method_class
 LONG_SECONDS = 60.0  # a content longer than this goes through in segments (bounded memory)
 SEGMENT_SECONDS, SEGMENT_OVERLAP_S = 10.0, 0.5  # the segments, and how long neighbours overlap to be cross-faded
 TRANSIENTS = 1.0  # how closely a result's attacks and gaps follow its content's, by default (0..1)
+KEEP_PITCH = 0.0  # how much of the content's harmonic fine structure a result takes, by default (0..1)
 OUTPUT_PEAK = 0.98  # result audio is never louder than this (scaled down if needed)
 
 
@@ -186,7 +188,7 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
              method: str | TransferMethod = "gatys", *, options: Any = None, phase_iterations: int | None = None,
              phase_init: str | None = None, max_seconds: float = 600.0, progress: bool = False,
              loudness: float | None = None, output_rate: int | None = None, output_channels: int | None = None,
-             transients: float = TRANSIENTS, **settings: Any) -> TransferResult:
+             transients: float = TRANSIENTS, keep_pitch: float = KEEP_PITCH, **settings: Any) -> TransferResult:
     """Blend ``content`` with ``style`` by ``method``; returns the audio and its spectrogram.
 
     ``content``/``style``: a path, a :class:`~spectrostyle.core.audio.Recording` (a file's samples in memory), mono
@@ -203,7 +205,9 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
     model's following the styles' (:func:`~spectrostyle.core.studio.studio_audio`), the content's integrated
     loudness (BS.1770) or ``loudness`` (LUFS) when given, and a true peak of at most -1 dBTP
     (:func:`~spectrostyle.core.loudness.set_level`). ``transients`` (0..1): how closely its attacks and gaps follow
-    the content's (:func:`~spectrostyle.core.studio.follow_transients`; 0 leaves the method's own).
+    the content's (:func:`~spectrostyle.core.studio.follow_transients`; 0 leaves the method's own). ``keep_pitch``
+    (0..1): how much of the content's harmonic fine structure replaces the result's (its pitch; the result keeps its
+    spectral envelope, :func:`~spectrostyle.core.spectrogram.with_content_pitch`).
     """
     started = time.perf_counter()
     runner = _runner(method, options, settings)
@@ -231,7 +235,7 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
     filled = 0
     for part in bar:  # each segment's image and audio go into the whole as they are made: one is held at a time
         made = _transfer_segment(runner, part, styles, n_iter, init, output_rate, output_channels, transients,
-                                 progress=progress and len(parts) == 1)
+                                 keep_pitch, progress=progress and len(parts) == 1)
         if image is None:
             image = made.image
         else:
@@ -254,7 +258,7 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
     output = None if output is None else set_level(output.audio, rate, target_lufs=target, in_place=True)
     settings_record = dataclasses.asdict(runner.options)
     settings_record.update(phase_iterations=n_iter, phase_init=init, loudness=loudness, output_rate=output_rate,
-                           output_channels=output_channels, transients=transients)
+                           output_channels=output_channels, transients=transients, keep_pitch=keep_pitch)
     return TransferResult(audio=audio, spectrogram=result_spec, method=runner.name, settings=settings_record,
                           history=history, seconds=time.perf_counter() - started, content=content_spec,
                           styles=styles.spectrograms, output=output, output_rate=rate,
@@ -307,14 +311,15 @@ def _segments(loaded: _Loaded, config: SpectrogramConfig) -> list[_Part]:
 
 
 def _transfer_segment(runner: TransferMethod, part: _Part, styles: PreparedStyles, n_iter: int, init: str,
-                      output_rate: int | None, output_channels: int | None, transients: float, *, progress: bool
-                      ) -> _Made:
+                      output_rate: int | None, output_channels: int | None, transients: float, keep_pitch: float, *,
+                      progress: bool) -> _Made:
     """One segment through the method, phase reconstruction and the studio stage (levels are set on the whole)."""
     config = runner.spectrogram_config
     loaded = part.loaded
-    images, history = runner.stylise_images(to_batch(loaded.spectrogram, runner.device), styles.prepared,
-                                            progress=progress)
+    batch = to_batch(loaded.spectrogram, runner.device)
+    images, history = runner.stylise_images(batch, styles.prepared, progress=progress)
     image = images[0, 0].detach().cpu().clamp(0, 1)
+    image = with_content_pitch(image, batch[0, 0, :, : image.shape[-1]].cpu(), keep_pitch)
     result_spec = Spectrogram(image=image, gain_db=loaded.spectrogram.gain_db,
                               num_samples=loaded.spectrogram.num_samples, config=config)
     start: str | Tensor = init

@@ -108,3 +108,26 @@ def test_require_same_names_the_differences():
 def test_spectrogram_refuses_image_of_wrong_height():
     with pytest.raises(ConfigMismatchError, match="512 frequency rows"):
         Spectrogram(image=torch.zeros(256, 64), gain_db=0.0, num_samples=1000, config=SpectrogramConfig())
+
+
+def test_with_content_pitch_moves_the_partials_and_keeps_the_envelope():
+    from spectrostyle.core.spectrogram import with_content_pitch
+
+    bins, frames = 200, 4
+    envelope = torch.linspace(0.6, 0.2, bins)[:, None].repeat(1, frames)  # the result's timbre: falling with frequency
+    result, content = envelope.clone(), torch.full((bins, frames), 0.2)
+    result[10::12] += 0.15  # the result's partials, blurred to the wrong place
+    content[16::12] += 0.3  # the content's, six bins further up
+    kept = with_content_pitch(result, content)
+    peaks = [int(kept[start:start + 12, 0].argmax()) + start for start in range(12, 180, 12)]
+    assert peaks == list(range(16, 180, 12))[: len(peaks)]
+    # the envelope is the result's: averaged over the bins, within a few hundredths of it
+    assert float((kept.mean(dim=0) - result.mean(dim=0)).abs().max()) < 0.02
+    np.testing.assert_allclose(kept[24:168].reshape(-1, 12, frames).mean(dim=1).numpy(),
+                               result[24:168].reshape(-1, 12, frames).mean(dim=1).numpy(), atol=0.02)
+    assert torch.equal(with_content_pitch(result, content, 0.0), result)
+    half = with_content_pitch(result, content, 0.5)
+    torch.testing.assert_close(half, (result + kept) / 2, atol=1e-6, rtol=0)
+    assert float(kept.min()) >= 0.0 and float(kept.max()) <= 1.0
+    with pytest.raises(InputError, match="does not match"):
+        with_content_pitch(result, content[:, :2])

@@ -268,3 +268,15 @@ def test_shipped_adain_draws_no_image_edge_into_the_sound():
         short_after = stylise_images(encoder, decoder, content, stats.mean, stats.std, border_after=SILENT_BORDER)
     assert edges(no_border.clamp(0, 1))[0] >= top + 0.1  # the margin is what removes them
     assert edges(no_border.clamp(0, 1))[1] >= end + 0.05 and edges(short_after.clamp(0, 1))[1] >= end + 0.05
+
+
+@requires_shipped("adain_decoder", "default")
+def test_keep_pitch_puts_a_low_notes_partials_back_where_the_contents_are():
+    from spectrostyle.core.audio import load_audio
+    from spectrostyle.core.metrics import pitch_error_to_note_cents
+    from spectrostyle.data.examples import example_path
+
+    content = harmonic_note(110.0, 3.0, harmonics=20)  # A2: partials seven 15.6 Hz bins apart at 16 kHz
+    result = transfer(content, load_audio(example_path("keyboard", 65)), "adain", keep_pitch=1.0)
+    assert pitch_error_to_note_cents(result.audio, 16_000, 45) <= 25.0
+    assert result.settings["keep_pitch"] == 1.0

@@ -139,6 +139,10 @@ def method_settings(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--transients", type=click.FloatRange(0.0, 1.0), default=None,
               help="How closely the result's attacks and gaps follow the content's, in every band: 1 (the default) "
                    "keeps a drum loop's hits, 0 leaves the method's own.")
+@click.option("--keep-pitch", type=click.FloatRange(0.0, 1.0), default=None,
+              help="How much of the content's harmonic fine structure the result takes: 1 puts its partials where "
+                   "the content's are (the content's pitch, which networks blur on low notes) while the result keeps "
+                   "its spectral envelope (its timbre); 0 (the default) leaves the method's own.")
 @click.option("--sample-rate", "output_rate", type=click.IntRange(8000, 384_000), default=None, metavar="HZ",
               help="Sample rate of the result (default: the content's; made at up to 48 kHz, higher rates resampled).")
 @click.option("--channels", "output_channels", type=click.IntRange(1, 8), default=None,
@@ -153,7 +157,8 @@ def method_settings(values: dict[str, Any]) -> dict[str, Any]:
 @overwrite_option()
 def transfer_cmd(contents: tuple[Path, ...], styles: tuple[Path, ...], method: str, out_path: Path | None,
                  out_dir: Path | None, png_path: Path | None, json_path: Path | None, phase_iterations: int | None,
-                 max_seconds: float, loudness: float | None, transients: float | None, output_rate: int | None,
+                 max_seconds: float, loudness: float | None, transients: float | None, keep_pitch: float | None,
+                 output_rate: int | None,
                  output_channels: int | None,
                  bit_depth: str | None, quiet: bool, seed: int, device: str, overwrite: bool, **values: Any) -> None:
     """Make a new sound from CONTENT in the style of --style (-o OUT.wav or OUT.flac), or from many files and folders
@@ -172,6 +177,8 @@ def transfer_cmd(contents: tuple[Path, ...], styles: tuple[Path, ...], method: s
                     **method_settings(values))
     if transients is not None:
         settings["transients"] = transients
+    if keep_pitch is not None:
+        settings["keep_pitch"] = keep_pitch
     if out_dir is not None:
         if out_path is not None or png_path is not None or json_path is not None:
             raise click.UsageError("--out-dir writes one WAV per input; -o, --png and --json are for one CONTENT")
@@ -207,7 +214,7 @@ def _transfer_many(contents: tuple[Path, ...], styles: tuple[Path, ...], method:
         raise InputError(f"--out-dir '{out_dir}' exists and is not a folder")
     jobs = my_share(plan_jobs(contents, out_dir))
     phase = {key: settings.pop(key) for key in ("phase_iterations", "max_seconds", "loudness", "output_rate",
-                                                "output_channels", "transients") if key in settings}
+                                                "output_channels", "transients", "keep_pitch") if key in settings}
     runner = method_class(method)(make_options(method, **settings))
     prepared = prepare_styles(runner, list(styles), max_seconds=phase["max_seconds"])  # models and styles: once
     summary = transfer_files(jobs, runner, prepared, overwrite=overwrite, progress=not quiet, bit_depth=bit_depth,
