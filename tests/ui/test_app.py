@@ -191,6 +191,25 @@ def test_blend_of_the_examples_by_the_fastest_method(tmp_path):
     assert "4.00 s (16 kHz mono) made in" in caption and "flute" in caption
 
 
+def test_the_page_keeps_the_contents_pitch_when_asked(tmp_path, monkeypatch):
+    asked = []
+    real = app_module.transfer
+
+    def recorded(*args, **kwargs):
+        asked.append(kwargs.get("keep_pitch"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(app_module, "transfer", recorded)
+    handlers = Handlers(Limits(), threads=1, out_dir=tmp_path)
+    spec = handlers.methods[0]
+    for value in (0.0, 1.0):
+        wav = handlers.on_blend(str(example_path("flute", 60)), str(example_path("keyboard", 60)), spec.name,
+                                **fastest_settings(spec), keep_pitch=value)[0]
+        assert Path(wav).exists()
+    assert asked == [None, 1.0]
+    assert any(getattr(block, "elem_id", None) == "keep-pitch" for block in build_app(out_dir=tmp_path).blocks.values())
+
+
 @pytest.mark.parametrize("content, method, expected", [
     ("not audio", None, "the content sound 'notes.wav' is not a readable audio file"),
     ("flute", "no-such-method", "choose a method"),

@@ -127,7 +127,7 @@ class Handlers:
 
     def on_blend(self, content: str | None, style: str | None, method: str | None, alpha: float | None = None,
                  steps: float | None = None, style_weight: float | None = None, model: str | None = None,
-                 direction: str | None = None, alpha_curve: str | None = None,
+                 direction: str | None = None, alpha_curve: str | None = None, keep_pitch: float | None = None,
                  progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple[Any, ...]:
         """The blend: result WAV path, content, style and result pictures, caption."""
         torch.set_num_threads(self.threads)
@@ -139,6 +139,8 @@ class Handlers:
             progress(0.05, desc="reading the sounds")
             settings = method_settings(spec, alpha=alpha, steps=steps, style_weight=style_weight, model=model,
                                        direction=direction, alpha_curve=alpha_curve)
+            if keep_pitch:  # transfer's own setting, for every method
+                settings["keep_pitch"] = float(keep_pitch)
             progress(0.2, desc=f"blending by {spec.name}")
             made = blend(content, style, spec.name, settings, limits=self.limits, out_dir=self.out, progress=True)
         except SpectrostyleError as exc:
@@ -233,6 +235,10 @@ def build_app(*, limits: Limits = Limits(), threads: int | None = None, out_dir:
                                     visible="model" in controls, elem_id="model", allow_custom_value=True)
                 direction = gr.Radio(direction_choices(first, models[0][1] if models else None), value=DIRECTIONS[0],
                                      label="Direction", visible="direction" in controls, elem_id="direction")
+                keep_pitch = gr.Slider(0.0, 1.0, value=0.0, step=0.1, label="Keep the content's pitch",
+                                       info="1: the result's partials sit where the content's do (networks blur them "
+                                            "on low notes) under the method's timbre; 0: the method's own.",
+                                       elem_id="keep-pitch")
         run = gr.Button("Blend", variant="primary", elem_id="blend", interactive=bool(h.methods))
         result_audio = gr.Audio(label="Result", type="filepath", interactive=False, buttons=["download"],
                                 elem_id="result-audio")
@@ -252,7 +258,7 @@ def build_app(*, limits: Limits = Limits(), threads: int | None = None, out_dir:
             pick.input(h.on_example, pick, [audio, note], **cheap)
             audio.upload(h.upload_handler(what), audio, [audio, note, pick], **cheap)
         run.click(h.on_blend, [sounds[0][1], sounds[1][1], method, alpha, steps, style_weight, model, direction,
-                               alpha_curve], [result_audio, *pictures, caption], concurrency_limit=1,
+                               alpha_curve, keep_pitch], [result_audio, *pictures, caption], concurrency_limit=1,
                   concurrency_id="blend", show_progress_on=result_audio, api_name="blend")
         with gr.Accordion("Make a playable instrument", open=False, elem_id="instrument"):
             gr.Markdown("Every note of an instrument family from C4 to C6 (a root every third semitone), rendered from "
