@@ -6,6 +6,8 @@ import librosa
 import numpy as np
 from torch import Tensor
 
+from spectrostyle.core.studio import level_against_body_db
+
 PYIN_FMIN = 40.0  # Hz, below the lowest bass notes rendered (MIDI 28 = 41 Hz)
 
 
@@ -282,17 +284,15 @@ def silence_level_db(reference: np.ndarray, audio: np.ndarray, sample_rate: int,
                      ) -> float | None:
     """How loud ``audio`` is where ``reference`` is silent (both ``(samples,)`` or ``(samples, channels)`` at
     ``sample_rate``): the mean level in dB, against ``audio``'s body, of its 50 ms frames where ``reference`` lies
-    :data:`SILENT_BELOW_DB` under its own body; None where ``reference`` has no such frame. A body is the
-    energy-weighted mean frame energy, which silence does not lower; levels are floored at -150 dB."""
+    :data:`SILENT_BELOW_DB` under its own body (:func:`~spectrostyle.core.studio.level_against_body_db`, as the
+    studio stage's silence gate measures); None where ``reference`` has no such frame."""
 
     def frame_levels(sound: np.ndarray) -> np.ndarray:
         mono = np.asarray(sound, dtype=np.float64)
         mono = mono.mean(axis=1) if mono.ndim == 2 else mono
         size = max(1, int(frame_s * sample_rate))
         count = len(mono) // size
-        energy = np.square(mono[: count * size].reshape(count, size)).mean(axis=1)
-        body = float((energy ** 2).sum() / max(float(energy.sum()), 1e-300))
-        return 10.0 * np.log10(energy / max(body, 1e-300) + 1e-15)
+        return level_against_body_db(np.square(mono[: count * size].reshape(count, size)).mean(axis=1))
 
     reference_db, audio_db = frame_levels(reference), frame_levels(audio)
     count = min(len(reference_db), len(audio_db))

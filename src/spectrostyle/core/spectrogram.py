@@ -21,6 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from spectrostyle.core.errors import ConfigMismatchError, InputError
+from spectrostyle.core.filters import moving_average
 
 WINDOWS = {"hann": torch.hann_window, "hamming": torch.hamming_window, "blackman": torch.blackman_window}
 
@@ -364,8 +365,6 @@ def with_content_pitch(image: Tensor, content: Tensor, strength: float = 1.0,
         return image
     if image.shape != content.shape:
         raise InputError(f"the content's image {tuple(content.shape)} does not match the result's {tuple(image.shape)}")
-    from spectrostyle.core.filters import moving_average
-
     result, source = (np.asarray(x.detach().cpu(), dtype=np.float64) for x in (image, content))
     kept = moving_average(result, envelope_bins, axis=0) + source - moving_average(source, envelope_bins, axis=0)
     blended = np.clip(result + strength * (kept - result), 0.0, 1.0)

@@ -39,7 +39,7 @@ DECORRELATION_DELAYS_S = (0.0007, 0.0049)  # the decorrelated copy's per-band de
 DECORRELATION_SEED = 1770
 ENVELOPE_SECONDS = 0.1  # follow_transients: the time structure finer than this follows the content's
 TRANSIENT_GAIN_DB = (-30.0, 12.0)  # follow_transients: the most a frame of a band is cut or lifted
-SILENCE_DB = (-40.0, -60.0)  # follow_silence: below the first (dB under the content's body) the gate starts to
+SILENCE_DB = (-40.0, -60.0)  # silence_gain_db: below the first (dB under the content's body) the gate starts to
 # close, below the second it is shut: the result is then no louder against its own body than the content is
 MAX_SILENCE_CUT_DB = 100.0
 
@@ -201,14 +201,16 @@ def silence_gain_db(content_energy: np.ndarray, result_energy: np.ndarray) -> np
     drone fills a gap the content leaves. Above the first threshold nothing changes; between the two the cut is
     eased in."""
     content_energy, result_energy = (np.maximum(moving_average(e, 3), 0.0) for e in (content_energy, result_energy))
-
-    def level_db(energy: np.ndarray) -> np.ndarray:
-        body = float((energy ** 2).sum() / max(float(energy.sum()), 1e-300))
-        return 10.0 * np.log10(energy / max(body, 1e-300) + 1e-15)
-
-    content_db, result_db = level_db(content_energy), level_db(result_energy)
+    content_db, result_db = level_against_body_db(content_energy), level_against_body_db(result_energy)
     closed = np.clip((SILENCE_DB[0] - content_db) / (SILENCE_DB[0] - SILENCE_DB[1]), 0.0, 1.0)
     return -closed * np.clip(result_db - content_db, 0.0, MAX_SILENCE_CUT_DB)
+
+
+def level_against_body_db(energy: np.ndarray) -> np.ndarray:
+    """Frame energies ``(frames,)`` -> each frame's level in dB against the sound's body, the energy-weighted mean
+    frame energy (which silence does not lower); floored at -150 dB."""
+    body = float((energy ** 2).sum() / max(float(energy.sum()), 1e-300))
+    return 10.0 * np.log10(energy / max(body, 1e-300) + 1e-15)
 
 
 def match_high_band(spectrum: torch.Tensor, sample_rate: int, model_rate: int, profile: np.ndarray) -> torch.Tensor:

@@ -31,6 +31,7 @@ from spectrostyle.core.errors import InputError, SpectrostyleError
 from spectrostyle.core.spectrogram import SpectrogramConfig
 from spectrostyle.core.vocabulary import DIRECTIONS, FAMILIES
 from spectrostyle.data.examples import examples_dir
+from spectrostyle.pipeline import KEEP_PITCH
 from spectrostyle.ui.app_blend import (
     DEFAULT_CONTENT,
     DEFAULT_HOST,
@@ -235,7 +236,7 @@ def build_app(*, limits: Limits = Limits(), threads: int | None = None, out_dir:
                                     visible="model" in controls, elem_id="model", allow_custom_value=True)
                 direction = gr.Radio(direction_choices(first, models[0][1] if models else None), value=DIRECTIONS[0],
                                      label="Direction", visible="direction" in controls, elem_id="direction")
-                keep_pitch = gr.Slider(0.0, 1.0, value=0.0, step=0.1, label="Keep the content's pitch",
+                keep_pitch = gr.Slider(0.0, 1.0, value=KEEP_PITCH, step=0.1, label="Keep the content's pitch",
                                        info="1: the result's partials sit where the content's do (networks blur them "
                                             "on low notes) under the method's timbre; 0: the method's own.",
                                        elem_id="keep-pitch")
