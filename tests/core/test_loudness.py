@@ -98,3 +98,37 @@ def test_a_decaying_note_lands_on_the_target_though_its_tail_crosses_the_gate(le
     t = np.arange(5 * RATE) / RATE
     note = (level * np.where(t < 1.0, 1.0, np.exp(-3.0 * (t - 1.0))) * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
     assert integrated_loudness(set_level(note, RATE, target_lufs=target), RATE) == pytest.approx(target, abs=0.05)
+
+
+@pytest.mark.parametrize("chunk", [None, 500])
+def test_the_limiter_gain_filters_only_near_peaks_yet_equals_filtering_the_whole(monkeypatch, chunk):
+    from spectrostyle.core import loudness
+    from spectrostyle.core.filters import moving_average, running_minimum
+
+    span = int(loudness.LIMITER_SPAN_S * RATE) | 1
+    envelope = np.full(20 * span, 0.2, dtype=np.float32)
+    # peaks as far apart as the stretches around them can be and still touch, one sample farther, and far apart
+    for at in (3 * span, 7 * span + 1, 11 * span + 3, 17 * span):
+        envelope[at] = 2.0
+    if chunk is not None:
+        monkeypatch.setattr(loudness, "STREAM_CHUNK", chunk)
+    for scale in (0.5, 1.0, 4.0, 40.0):
+        wanted = np.minimum(1.0, 10 ** (-1 / 20) / (scale * envelope))
+        whole = scale * moving_average(running_minimum(wanted, 2 * span + 1), span)
+        np.testing.assert_allclose(loudness._limiter_gain(envelope, RATE, -1.0, scale), whole, rtol=1e-6)
+
+
+def test_the_loudness_under_a_limiter_gain_reads_from_the_energy_as_measured():
+    from spectrostyle.core import loudness
+
+    rng = np.random.default_rng(0)
+    t = np.arange(8 * 44_100) / 44_100
+    hits = (0.5 * rng.standard_normal((len(t), 2)) * np.exp(-20 * (t % 0.5))[:, None]).astype(np.float32)
+    energy = loudness.weighted_energy(hits, 44_100)
+    envelope = loudness.peak_envelope(hits, 44_100)
+    for gain_db in (0.0, 6.0, 18.0):  # from a few peaks limited to a fifth of the samples and more
+        gain = loudness._limiter_gain(envelope, 44_100, -1.0, 10 ** (gain_db / 20))
+        estimated = loudness.gated_loudness(loudness.energy_block_powers(energy, 44_100, gain))
+        assert estimated == pytest.approx(integrated_loudness(hits, 44_100, gain), abs=0.05)
+    assert loudness.gated_loudness(loudness.energy_block_powers(energy, 44_100)) == pytest.approx(
+        integrated_loudness(hits, 44_100), abs=1e-4)

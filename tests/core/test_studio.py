@@ -71,6 +71,27 @@ def test_the_content_stereo_image_survives():
     assert levels[note_band] == pytest.approx(10.0, abs=1.5)
 
 
+def test_each_band_of_each_channel_holds_the_content_share_of_the_result_as_made():
+    # before the inverse STFT, the stereo stage sets each band and frame of each channel to what it should hold: the
+    # channels' level differences by band equal the content's (up to the smoothing over frames)
+    from spectrostyle.core.studio import LOWEST_BAND_HZ, band_edges, band_energies, frame_size, studio_stft
+    from spectrostyle.core.studio import stereo_image as make_image
+
+    content = stereo_recording()
+    n_fft = frame_size(RATE)
+    spectra = studio_stft(content.T, n_fft)
+    mono = studio_stft(content.mean(axis=1)[None] * 0.5, n_fft)[0]
+    made = make_image(mono, spectra, RATE)
+    edges = band_edges(LOWEST_BAND_HZ, RATE / 2, first_edge_hz=0.0)
+
+    def level_differences(bands: np.ndarray) -> np.ndarray:
+        energy = band_energies(bands.abs() ** 2, RATE / n_fft, edges).sum(axis=-1)  # (2, bands)
+        return 10 * np.log10(energy[0] / energy[1])
+
+    assert made.shape == spectra.shape
+    np.testing.assert_allclose(level_differences(made), level_differences(spectra), atol=0.3)
+
+
 def test_mono_stays_mono_and_a_mono_content_fills_every_channel_alike():
     note = harmonic_note(262.0, 2.0, RATE)[:, None]
     result = through_model(note)

@@ -107,6 +107,63 @@ def _running_energy(audio: np.ndarray, sample_rate: int, at: np.ndarray, gain: n
     return np.cumsum(between, axis=0)[np.searchsorted(points, at)]
 
 
+def weighted_energy(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The K-weighted energy of each sample of ``audio`` ``(samples, channels)``, summed over the channels with
+    BS.1770's channel weights -> ``(samples,)`` float32: what a gain that changes slowly (a limiter's) scales by its
+    square, so that the loudness under many such gains follows without filtering again. Filtered a chunk at a time,
+    each started half a second early (as :func:`_running_energy`)."""
+    audio = np.asarray(audio, dtype=np.float32).reshape(len(audio), -1)
+    weights = _channel_weights(audio.shape[1]).astype(np.float32)
+    energy = np.empty(len(audio), dtype=np.float32)
+    warm = sample_rate // 2
+    for start in range(0, len(audio), STREAM_CHUNK):
+        end = min(len(audio), start + STREAM_CHUNK)
+        first = max(0, start - warm)
+        energy[start:end] = np.square(_k_weighted(audio[first:end], sample_rate)[start - first:]) @ weights
+    return energy
+
+
+def _channel_weights(channels: int) -> np.ndarray:
+    """BS.1770's weight of each of ``channels`` channels ``(channels,)`` (1 past the fifth)."""
+    return np.array(CHANNEL_WEIGHTS[:channels] + (1.0,) * max(0, channels - len(CHANNEL_WEIGHTS)))
+
+
+def _block_edges(length: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The first and one-past-last sample of each of BS.1770's gating blocks of a ``length``-sample signal; None when
+    it is shorter than one block."""
+    block = int(round(BLOCK_S * sample_rate))
+    if length < block + 1:
+        return None
+    blocks = int(np.round((length / sample_rate - BLOCK_S) / (BLOCK_S * BLOCK_STEP))) + 1
+    starts = (BLOCK_S * BLOCK_STEP * np.arange(blocks) * sample_rate).astype(int)
+    ends = np.minimum((BLOCK_S * (BLOCK_STEP * np.arange(blocks) + 1) * sample_rate).astype(int), length)
+    return starts, ends
+
+
+def energy_block_powers(energy: np.ndarray, sample_rate: int, gain: np.ndarray | float = 1.0) -> np.ndarray | None:
+    """The gating blocks' mean power ``(blocks, 1)`` (channel weights applied) of a signal of per-sample
+    :func:`weighted_energy` ``energy`` ``(samples,)`` under ``gain`` (one number, or ``(samples,)``): the gain taken
+    as changing slowly against the K-weighting's response, so that it scales each sample's energy by its square;
+    None when the signal is shorter than one block."""
+    edges = _block_edges(len(energy), sample_rate)
+    if edges is None:
+        return None
+    starts, ends = edges
+    points = np.unique(np.concatenate([[0], starts, ends]))
+    cuts = points[points < len(energy)]
+    between = np.zeros(len(cuts))  # [k]: the energy from cuts[k] up to the next cut (or the end)
+    for start in range(0, len(energy), STREAM_CHUNK):  # a chunk at a time: no whole-length product
+        end = min(len(energy), start + STREAM_CHUNK)
+        piece = energy[start:end] if np.isscalar(gain) else energy[start:end] * np.square(gain[start:end])
+        inside = np.unique(np.concatenate([[0], cuts[(cuts > start) & (cuts < end)] - start]))
+        np.add.at(between, np.searchsorted(cuts, start + inside, side="right") - 1,
+                  np.add.reduceat(piece, inside, dtype=np.float64))
+    running = np.concatenate([[0.0], np.cumsum(between)])
+    factor = float(gain) ** 2 if np.isscalar(gain) else 1.0
+    at = np.searchsorted(points, starts), np.searchsorted(points, ends)
+    return (factor * (running[at[1]] - running[at[0]]) / int(round(BLOCK_S * sample_rate)))[:, None]
+
+
 def integrated_loudness(audio: np.ndarray, sample_rate: int, gain: np.ndarray | None = None) -> float | None:
     """BS.1770-4 integrated loudness of ``audio`` ``(samples,)`` or ``(samples, channels)`` in LUFS (times the
     per-sample ``gain`` ``(samples,)`` when given, without making that product whole); None when it has none (shorter
@@ -125,20 +182,18 @@ def block_powers(audio: np.ndarray, sample_rate: int, gain: np.ndarray | None = 
     (a plain gain ``g`` scales every block by ``g ** 2``); None when it has no block (under 400 ms, or silent)."""
     audio = np.asarray(audio, dtype=np.float32)  # a long file is filtered in chunks: no whole-length copies
     audio = audio[:, None] if audio.ndim == 1 else audio
-    block = int(round(BLOCK_S * sample_rate))
-    if audio.shape[0] < block + 1 or not np.any(audio):
+    edges = _block_edges(audio.shape[0], sample_rate)
+    if edges is None or not np.any(audio):
         return None
-    blocks = int(np.round((audio.shape[0] / sample_rate - BLOCK_S) / (BLOCK_S * BLOCK_STEP))) + 1
-    starts = (BLOCK_S * BLOCK_STEP * np.arange(blocks) * sample_rate).astype(int)
-    ends = np.minimum((BLOCK_S * (BLOCK_STEP * np.arange(blocks) + 1) * sample_rate).astype(int), len(audio))
+    starts, ends = edges
     running = _running_energy(audio, sample_rate, np.concatenate([starts, ends]), gain)
-    return (running[blocks:] - running[:blocks]) / block
+    return (running[len(starts):] - running[:len(starts)]) / int(round(BLOCK_S * sample_rate))
 
 
 def gated_loudness(power: np.ndarray) -> float | None:
     """The integrated loudness (LUFS) of blocks of mean power ``power`` ``(blocks, channels)`` (:func:`block_powers`):
     the absolute and relative gates, the channel weights; None when no block passes."""
-    weights = np.array(CHANNEL_WEIGHTS[: power.shape[1]] + (1.0,) * max(0, power.shape[1] - len(CHANNEL_WEIGHTS)))
+    weights = _channel_weights(power.shape[1])
 
     def loudness(mean_power: np.ndarray) -> np.ndarray:
         return -0.691 + 10.0 * np.log10(np.maximum(mean_power @ weights, 1e-300))
@@ -244,17 +299,30 @@ def _limiter_gain(envelope: np.ndarray, sample_rate: int, ceiling_db: float, sca
     """The limiter's gain ``(samples,)`` for a signal of true-peak ``envelope`` scaled by ``scale`` (the scale
     included): a minimum over +-`span` of what each sample needs, then a moving average over `span`. Every average
     covers only minima whose windows hold the sample itself, so the gain is at or below what each sample needs, and
-    it changes smoothly (falling ahead of a peak, recovering after it) rather than sample by sample."""
+    it changes smoothly (falling ahead of a peak, recovering after it) rather than sample by sample.
+
+    Only the samples within two spans of one that passes the ceiling can differ from ``scale``: those are taken out
+    and filtered one after another (the stretches between them hold unlimited samples, farther apart than the two
+    filters reach, so the values match filtering the whole), the rest is ``scale``."""
     ceiling = 10.0 ** (ceiling_db / 20.0)
     span = max(1, int(LIMITER_SPAN_S * sample_rate)) | 1  # odd: the windows are centred
-    gain = np.empty(len(envelope), dtype=np.float32)
-    margin = 2 * span  # a chunk's filters see this far past its ends: the same values as over the whole
-    for start in range(0, len(envelope), STREAM_CHUNK):
-        end = min(len(envelope), start + STREAM_CHUNK)
-        first, last = max(0, start - margin), min(len(envelope), end + margin)
-        wanted = np.minimum(1.0, ceiling / np.maximum(scale * envelope[first:last], 1e-12))
+    margin = 2 * span  # the two filters together reach 1.5 spans
+    gain = np.full(len(envelope), scale, dtype=np.float32)
+    over = np.flatnonzero(scale * envelope > ceiling)
+    if not len(over):
+        return gain
+    # stretches of samples near the ones over, at least one sample between two (their edges never meet)
+    apart = np.flatnonzero(np.diff(over) > 2 * margin + 1)
+    edges = np.zeros(len(envelope) + 1, dtype=np.int8)
+    edges[np.maximum(over[np.concatenate([[0], apart + 1])] - margin, 0)] = 1
+    edges[np.minimum(over[np.concatenate([apart, [len(over) - 1]])] + margin + 1, len(envelope))] = -1
+    near = np.flatnonzero(np.cumsum(edges[:-1], dtype=np.int8))
+    for start in range(0, len(near), STREAM_CHUNK):  # a chunk at a time, each seeing `margin` past its ends
+        end = min(len(near), start + STREAM_CHUNK)
+        first, last = max(0, start - margin), min(len(near), end + margin)
+        wanted = np.minimum(1.0, ceiling / np.maximum(scale * envelope[near[first:last]], 1e-12))
         part = moving_average(running_minimum(wanted, 2 * span + 1), span)
-        gain[start:end] = scale * part[start - first:end - first]
+        gain[near[start:end]] = scale * part[start - first:end - first]
     return gain
 
 
@@ -280,22 +348,26 @@ def set_level(audio: np.ndarray, sample_rate: int, *, reference: np.ndarray | No
     audio = np.asarray(audio, dtype=np.float32)
     target = target_lufs if target_lufs is not None else (
         integrated_loudness(reference, sample_rate) if reference is not None else None)
-    powers = block_powers(audio, sample_rate) if target is not None else None
+    energy = weighted_energy(audio, sample_rate) if target is not None else None
+    powers = energy_block_powers(energy, sample_rate) if energy is not None else None
     start = gated_loudness(powers) if powers is not None else None
     if start is None:
         return limit(audio, sample_rate, ceiling_db, in_place=in_place)
-    gain = _level_gain(audio, sample_rate, powers, target, ceiling_db)
+    gain = _level_gain(audio, sample_rate, energy, target, ceiling_db)
     if np.isscalar(gain):  # under the ceiling as it is: the true peak is the envelope's, scaled
         return np.multiply(audio, np.float32(gain), out=audio if in_place else None)
     return _applied(audio, gain, sample_rate, ceiling_db, in_place=in_place)
 
 
-def _level_gain(audio: np.ndarray, sample_rate: int, powers: np.ndarray, target: float, ceiling_db: float
+def _level_gain(audio: np.ndarray, sample_rate: int, energy: np.ndarray, target: float, ceiling_db: float
                 ) -> np.ndarray | float:
     """The gain ``(samples,)`` (or one number, where nothing is limited) that brings ``audio`` ``(samples,)`` or
-    ``(samples, channels)``, of gating-block powers ``powers`` (:func:`block_powers`), to ``target`` LUFS once its
+    ``(samples, channels)``, of per-sample energy ``energy`` (:func:`weighted_energy`), to ``target`` LUFS once its
     peaks are limited to ``ceiling_db`` (the closest of the tries when none lands within
-    :data:`LEVEL_TOLERANCE_LU`)."""
+    :data:`LEVEL_TOLERANCE_LU`). The loudness under a limiter's gain is taken from ``energy`` (the gain changes over
+    :data:`LIMITER_SPAN_S`, slowly against the K-weighting's response: the tests hold it within 0.05 LU of the
+    measured loudness)."""
+    powers = energy_block_powers(energy, sample_rate)
     start = gated_loudness(powers)
     envelope = peak_envelope(audio, sample_rate)  # once: a gain scales it, the limiter reads it
     peak = float(envelope.max())
@@ -311,7 +383,7 @@ def _level_gain(audio: np.ndarray, sample_rate: int, powers: np.ndarray, target:
         gain = gain_at(gain_db)
         if np.isscalar(gain):  # a plain gain scales every block's power: the loudness follows without filtering
             return (gated_loudness(powers * gain ** 2) or -200.0) - target
-        return (integrated_loudness(audio, sample_rate, gain) or -200.0) - target
+        return (gated_loudness(energy_block_powers(energy, sample_rate, gain)) or -200.0) - target
 
     # the gain that lands on the target once the limiter has taken the peaks. The loudness reached rises with the
     # gain but not always steadily (a limiter working harder can take more than it gives), so the search brackets

@@ -96,11 +96,16 @@ def _membership(bins: tuple[int, ...], num_bins: int) -> torch.Tensor:
 
 
 def _per_bin(values: np.ndarray, bin_hz: float, edges_hz: np.ndarray, num_bins: int) -> torch.Tensor:
-    """Band values ``(..., bands, frames)`` spread to their bins -> ``(..., num_bins, frames)`` float32 (bins outside
-    every band take the nearest band's)."""
-    centres = np.arange(num_bins) * bin_hz
-    band = torch.as_tensor(np.clip(np.searchsorted(edges_hz, centres, side="right") - 1, 0, len(edges_hz) - 2))
-    return torch.as_tensor(np.asarray(values, dtype=np.float32)).index_select(-2, band)
+    """Band values ``(..., bands, frames)`` spread to their bins -> ``(..., num_bins, frames)`` float32: each bin takes
+    the value of the band :func:`band_energies` sums it in (bins outside every band take the nearest band's)."""
+    return torch.as_tensor(np.asarray(values, dtype=np.float32)).index_select(-2, _band_of_bin(bin_hz, edges_hz,
+                                                                                                num_bins))
+
+
+def _band_of_bin(bin_hz: float, edges_hz: np.ndarray, num_bins: int) -> torch.Tensor:
+    """``(num_bins,)`` int64: the band of each bin, as :func:`band_energies` rounds the edges to bins."""
+    bins = np.clip(np.round(np.asarray(edges_hz) / bin_hz).astype(int), 0, num_bins)
+    return torch.as_tensor(np.clip(np.searchsorted(bins, np.arange(num_bins), side="right") - 1, 0, len(bins) - 2))
 
 
 def high_band_profile(audio: np.ndarray, sample_rate: int, model_rate: int) -> np.ndarray:
@@ -231,20 +236,31 @@ def match_high_band(spectrum: torch.Tensor, sample_rate: int, model_rate: int, p
     return scaled
 
 
-def _decorrelated(spectrum: torch.Tensor, sample_rate: int, edges_hz: np.ndarray, seed: int) -> torch.Tensor:
-    """``spectrum`` ``(bins, frames)`` delayed by a different short time in each band: a copy that sounds the same but
-    correlates little with it."""
+def _decorrelation_phase(num_bins: int, sample_rate: int, edges_hz: np.ndarray, seed: int) -> torch.Tensor:
+    """The phase shift ``(num_bins,)`` float64 (radians) of each bin of a copy delayed by a different short time in
+    each band: a copy that sounds the same but correlates little with the original."""
     rng = np.random.default_rng(seed)
     centres = np.sqrt(np.maximum(edges_hz[:-1], edges_hz[1] / 2) * edges_hz[1:])
     # a quarter period at the band's centre (the copy is then in quadrature there) plus whole periods to come near a
     # delay drawn for the band: neighbouring bands differ, so the copy's phase wanders across the spectrum
     periods = np.round(rng.uniform(*DECORRELATION_DELAYS_S, size=len(centres)) * centres)
     delays = (periods + 0.25) / centres
-    n_fft = 2 * (spectrum.shape[0] - 1)
-    bin_hz = sample_rate / n_fft
-    delay = _per_bin(delays[:, None], bin_hz, edges_hz, spectrum.shape[0])[:, 0]
-    phase = -2.0 * math.pi * torch.arange(spectrum.shape[0], dtype=torch.float64) * bin_hz * delay
+    bin_hz = sample_rate / (2 * (num_bins - 1))
+    # each bin takes the delay of the band its centre lies in
+    band = np.clip(np.searchsorted(edges_hz, np.arange(num_bins) * bin_hz, side="right") - 1, 0, len(delays) - 1)
+    delay = torch.as_tensor(delays[band])
+    return -2.0 * math.pi * torch.arange(num_bins, dtype=torch.float64) * bin_hz * delay
+
+
+def _decorrelated(spectrum: torch.Tensor, sample_rate: int, edges_hz: np.ndarray, seed: int) -> torch.Tensor:
+    """``spectrum`` ``(bins, frames)`` delayed by a different short time in each band (:func:`_decorrelation_phase`)."""
+    phase = _decorrelation_phase(spectrum.shape[0], sample_rate, edges_hz, seed)
     return spectrum * torch.polar(torch.ones_like(phase), phase).to(spectrum.dtype)[:, None]
+
+
+def _cross_power(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """``Re(first * conj(second))`` of two complex tensors of one shape, real: without the complex product."""
+    return (torch.view_as_real(first) * torch.view_as_real(second)).sum(dim=-1)
 
 
 def stereo_image(spectrum: torch.Tensor, content: torch.Tensor, sample_rate: int) -> torch.Tensor:
@@ -255,15 +271,23 @@ def stereo_image(spectrum: torch.Tensor, content: torch.Tensor, sample_rate: int
     n_fft = 2 * (num_bins - 1)
     bin_hz = sample_rate / n_fft
     edges = band_edges(LOWEST_BAND_HZ, sample_rate / 2, first_edge_hz=0.0)
-    mid = content.mean(dim=0)
 
-    def smoothed(power: torch.Tensor, signed: bool = False) -> np.ndarray:
-        # a moving average by running sums: energies can come out a rounding error below 0, so they are clamped
-        averaged = moving_average(band_energies(power, bin_hz, edges, signed=signed), SMOOTHING_FRAMES)
+    def banded(power: torch.Tensor) -> np.ndarray:  # band sums frame by frame, signed (cross-spectra may be < 0)
+        return band_energies(power, bin_hz, edges, signed=True)
+
+    def smoothed(energy: np.ndarray, signed: bool = False) -> np.ndarray:
+        # a moving average over frames: energies can come out a rounding error below 0, so they are clamped
+        averaged = moving_average(energy, SMOOTHING_FRAMES)
         return averaged if signed else np.maximum(averaged, 0.0)
 
-    mid_energy = smoothed(power_of(mid))  # (bands, frames)
-    channel_energy = smoothed(power_of(content))  # (channels, bands, frames)
+    channel_bands = banded(power_of(content))  # (channels, bands, frames)
+    if channels == 2:  # the mid's energy from the channels' and their cross-spectrum: |(a + b) / 2|^2
+        cross_bands = banded(_cross_power(content[0], content[1]))
+        mid_energy = smoothed((channel_bands[0] + channel_bands[1] + 2.0 * cross_bands) / 4.0)
+    else:
+        mid = content.mean(dim=0)
+        mid_energy = smoothed(banded(power_of(mid)))  # (bands, frames)
+    channel_energy = smoothed(channel_bands)  # (channels, bands, frames)
     # where the content is (nearly) silent but the result is not, a band takes its image over the whole sound
     floor = 1e-4 * mid_energy.mean(axis=-1, keepdims=True) + 1e-20
     weight = mid_energy / (mid_energy + floor)
@@ -281,29 +305,40 @@ def stereo_image(spectrum: torch.Tensor, content: torch.Tensor, sample_rate: int
                           np.sqrt(total.sum(-1, keepdims=True) / (channels * mid_energy.sum(-1, keepdims=True)
                                                                    + 1e-30)))
     levels = share * np.minimum(lift, MAX_MONO_LIFT)
+    result_power = power_of(spectrum)
+    result_bands = banded(result_power)  # (bands, frames)
+    wanted = levels ** 2 * smoothed(result_bands)[None]  # (channels, bands, frames)
     if channels == 2:
-        cross = smoothed((content[0] * content[1].conj()).real, signed=True)
+        cross = smoothed(cross_bands, signed=True)
         both = np.sqrt(channel_energy[0] * channel_energy[1]) + 1e-30
         overall = cross.sum(-1, keepdims=True) / (np.sqrt((channel_energy[0].sum(-1, keepdims=True))
                                                           * channel_energy[1].sum(-1, keepdims=True)) + 1e-30)
         correlation = np.clip(now_or_overall(cross / both, overall), -1.0, 1.0)
-        shared = _per_bin(np.sqrt((1 + correlation) / 2), bin_hz, edges, num_bins)
-        apart = _per_bin(np.sqrt((1 - correlation) / 2), bin_hz, edges, num_bins)
-        other = _decorrelated(spectrum, sample_rate, edges, DECORRELATION_SEED)
-        parts = [shared * spectrum + apart * other, shared * spectrum - apart * other]
-    else:  # three or more channels: each shares with the mid as much as the content's does
-        parts = []
-        for index in range(channels):
-            cross = smoothed((content[index] * mid.conj()).real, signed=True)
-            correlation = np.clip(cross / (np.sqrt(channel_energy[index] * mid_energy) + 1e-30), 0.0, 1.0)
-            other = _decorrelated(spectrum, sample_rate, edges, DECORRELATION_SEED + index)
-            parts.append(_per_bin(np.sqrt(correlation), bin_hz, edges, num_bins) * spectrum
-                         + _per_bin(np.sqrt(1 - correlation), bin_hz, edges, num_bins) * other)
+        # the channels: shared * result +- apart * copy, the copy the result with each bin's phase turned by phi.
+        # Within a band (where shared and apart are constant) a channel then holds shared^2 + apart^2 = 1 times
+        # the result's energy, +- 2 shared apart times the band sum of Re(result * conj(copy)) = |result|^2 cos phi;
+        # each band and frame is set to what it should hold, keeping the level differences exact
+        shared, apart = np.sqrt((1 + correlation) / 2), np.sqrt((1 - correlation) / 2)
+        phase = _decorrelation_phase(num_bins, sample_rate, edges, DECORRELATION_SEED)
+        turned = banded(result_power * torch.cos(phase).to(result_power.dtype)[:, None])
+        mixed_sign = np.array([1.0, -1.0])[:, None, None]
+        held = smoothed(result_bands[None] + mixed_sign * 2.0 * shared * apart * turned[None])
+        gains = np.sqrt(wanted / (held + 1e-30))  # (channels, bands, frames)
+        on_result = _per_bin(gains * shared, bin_hz, edges, num_bins)  # (channels, bins, frames)
+        on_copy = _per_bin(mixed_sign * gains * apart, bin_hz, edges, num_bins)
+        cos, sin = (f(phase).to(on_copy.dtype)[:, None] for f in (torch.cos, torch.sin))
+        return spectrum * torch.complex(on_result + on_copy * cos, on_copy * sin).to(spectrum.dtype)
+    parts = []  # three or more channels: each shares with the mid as much as the content's does
+    for index in range(channels):
+        cross = smoothed(banded(_cross_power(content[index], mid)), signed=True)
+        correlation = np.clip(cross / (np.sqrt(channel_energy[index] * mid_energy) + 1e-30), 0.0, 1.0)
+        other = _decorrelated(spectrum, sample_rate, edges, DECORRELATION_SEED + index)
+        parts.append(_per_bin(np.sqrt(correlation), bin_hz, edges, num_bins) * spectrum
+                     + _per_bin(np.sqrt(1 - correlation), bin_hz, edges, num_bins) * other)
     mixed = torch.stack(parts)  # (channels, bins, frames)
     # the copy is not orthogonal to the result bin by bin, so a channel's energy strays from the wanted share: each
     # band and frame is set to what it should hold, keeping the level differences exact
-    wanted = levels ** 2 * smoothed(power_of(spectrum)[None])
-    held = smoothed(power_of(mixed))
+    held = smoothed(banded(power_of(mixed)))
     gains = _per_bin(np.sqrt(wanted / (held + 1e-30)), bin_hz, edges, num_bins)
     return (gains * mixed).to(spectrum.dtype)
 
