@@ -79,12 +79,13 @@ def _k_response(size: int, sample_rate: int):
     """The K-weighting's frequency response on the ``size // 2 + 1`` bins of a ``size``-point real FFT (complex64)."""
     import torch
 
-    z = np.exp(-1j * np.linspace(0.0, np.pi, size // 2 + 1))
-    response = np.ones_like(z)
+    frequency = torch.linspace(0.0, np.pi, size // 2 + 1, dtype=torch.float64)  # radians per sample
+    z = torch.polar(torch.ones_like(frequency), -frequency)  # complex128: e^-iw
+    response = torch.ones_like(z)
     for stage in (("high_shelf", 4.0, 1.0 / np.sqrt(2.0), 1500.0), ("high_pass", 0.0, 0.5, 38.0)):
         b, a = _biquad(*stage, sample_rate)
-        response *= (b[0] + b[1] * z + b[2] * z * z) / (a[0] + a[1] * z + a[2] * z * z)
-    return torch.as_tensor(response.astype(np.complex64))
+        response *= (b[0] + z * (b[1] + b[2] * z)) / (a[0] + z * (a[1] + a[2] * z))
+    return response.to(torch.complex64)
 
 
 def _running_energy(audio: np.ndarray, sample_rate: int, at: np.ndarray, gain: np.ndarray | None = None
