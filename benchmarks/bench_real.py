@@ -82,7 +82,7 @@ def style_for(clip: dict, clips: list[dict], corpus: Path) -> Path:
 
 
 def measure(clip: dict, corpus: Path, method: str, runner, styles: dict, style_path: Path | None,
-            keep_pitch: float = 0.0) -> dict:
+            keep_pitch: float | None = None) -> dict:
     path = corpus / clip["path"]
     content, rate = read_audio(path)
     started = time.perf_counter()
@@ -152,7 +152,8 @@ def main() -> None:
                         help="Another model for a method (a shipped name or a model path), e.g. "
                              "adain=runs/adain/model.json. Repeatable.")
     parser.add_argument("--no-round-trip", action="store_true", help="Leave out the round trip.")
-    parser.add_argument("--keep-pitch", type=float, default=0.0, help="transfer's keep_pitch (0..1) for every method.")
+    parser.add_argument("--keep-pitch", type=float, default=None,
+                        help="transfer's keep_pitch (0..1) for every method (default: each method's own).")
     args = parser.parse_args()
     models = dict(item.split("=", 1) for item in args.model)
     torch.set_num_threads(args.threads)

@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from spectrostyle.core.audio import (
     MAX_PROCESSING_RATE,
+    CrossFaded,
     Recording,
     check_output_format,
     file_format,
@@ -43,19 +44,19 @@ from spectrostyle.core.spectrogram import (
     image_to_magnitude,
     magnitude,
     magnitude_to_image,
+    spectral_balance,
     stft,
     stft_phase,
     with_content_pitch,
+    with_style_balance,
 )
-from spectrostyle.core.studio import high_band_profile, studio_audio
+from spectrostyle.core.studio import follow_edges, high_band_profile, studio_audio
 from spectrostyle.methods.base import PHASE_INITS, TransferMethod, to_batch
 from spectrostyle.methods.registry import make_options, method_class
 
 LONG_SECONDS = 60.0  # a content longer than this goes through in segments (bounded memory)
 SEGMENT_SECONDS, SEGMENT_OVERLAP_S = 10.0, 0.5  # the segments, and how long neighbours overlap to be cross-faded
 TRANSIENTS = 1.0  # how closely a result's attacks and gaps follow its content's, by default (0..1)
-KEEP_PITCH = 0.0  # how much of the content's harmonic fine structure a result takes, by default (0..1)
-OUTPUT_PEAK = 0.98  # result audio is never louder than this (scaled down if needed)
 
 
 @dataclass
@@ -122,12 +123,13 @@ def _load(source: Source, config: SpectrogramConfig, max_seconds: float, what: s
 class PreparedStyles:
     """Style sounds made ready once for many transfers by one method object (:func:`prepare_styles`): what the
     method needs of them, their spectrograms, and their high band (:func:`~spectrostyle.core.studio.high_band_profile`,
-    averaged)."""
+    averaged) and spectral balance (:func:`~spectrostyle.core.spectrogram.spectral_balance`, averaged)."""
 
     method: TransferMethod
     prepared: Any
     spectrograms: list[Spectrogram]
     high_band: np.ndarray | None
+    balance: np.ndarray | None = None
 
 
 def prepare_styles(method: TransferMethod, style: Source | Sequence[Source] | None, *,
@@ -141,8 +143,11 @@ def prepare_styles(method: TransferMethod, style: Source | Sequence[Source] | No
     loaded = [_load(s, config, max_seconds, "style") for s in sources]
     prepared = method.prepare_styles([to_batch(s.spectrogram, method.device) for s in loaded])
     model_rate = config.sample_rate
-    high_band = np.mean([_high_band(s, model_rate) for s in loaded], axis=0) if loaded else None
-    return PreparedStyles(method, prepared, [s.spectrogram for s in loaded], high_band)
+    weights = method.style_weights(len(loaded))  # the styles' mix, as the method mixes them
+    high_band = np.average([_high_band(s, model_rate) for s in loaded], axis=0, weights=weights) if loaded else None
+    balance = np.average([spectral_balance(s.spectrogram.image, -config.db_floor) for s in loaded], axis=0,
+                         weights=weights) if loaded else None
+    return PreparedStyles(method, prepared, [s.spectrogram for s in loaded], high_band, balance)
 
 
 def _high_band(source: _Loaded, model_rate: int) -> np.ndarray:
@@ -188,7 +193,8 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
              method: str | TransferMethod = "gatys", *, options: Any = None, phase_iterations: int | None = None,
              phase_init: str | None = None, max_seconds: float = 600.0, progress: bool = False,
              loudness: float | None = None, output_rate: int | None = None, output_channels: int | None = None,
-             transients: float = TRANSIENTS, keep_pitch: float = KEEP_PITCH, **settings: Any) -> TransferResult:
+             transients: float = TRANSIENTS, keep_pitch: float | None = None, balance: float | None = None,
+             **settings: Any) -> TransferResult:
     """Blend ``content`` with ``style`` by ``method``; returns the audio and its spectrogram.
 
     ``content``/``style``: a path, a :class:`~spectrostyle.core.audio.Recording` (a file's samples in memory), mono
@@ -207,11 +213,17 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
     (:func:`~spectrostyle.core.loudness.set_level`). ``transients`` (0..1): how closely its attacks and gaps follow
     the content's (:func:`~spectrostyle.core.studio.follow_transients`; 0 leaves the method's own). ``keep_pitch``
     (0..1): how much of the content's harmonic fine structure replaces the result's (its pitch; the result keeps its
-    spectral envelope, :func:`~spectrostyle.core.spectrogram.with_content_pitch`).
+    spectral envelope, :func:`~spectrostyle.core.spectrogram.with_content_pitch`); default the method's
+    (:attr:`TransferMethod.keep_pitch`: 1 for Fast and AdaIN, 0 for the others). ``balance`` (0..1): how far the
+    result's spectral balance moves toward the styles' (:func:`~spectrostyle.core.spectrogram.with_style_balance`);
+    default the method's (:meth:`TransferMethod.balance_share`: 1 for Slow, AdaIN's alpha (none along a curve), 0 for
+    methods whose model is the style).
     """
     started = time.perf_counter()
     runner = _runner(method, options, settings)
     n_iter, init = _phase_settings(runner, phase_iterations, phase_init)
+    keep_pitch = runner.keep_pitch if keep_pitch is None else keep_pitch
+    balance = runner.balance_share() if balance is None else balance
     config = runner.spectrogram_config
     loaded = _load(content, config, max_seconds, "content")
     content_spec = loaded.spectrogram
@@ -235,7 +247,7 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
     filled = 0
     for part in bar:  # each segment's image and audio go into the whole as they are made: one is held at a time
         made = _transfer_segment(runner, part, styles, n_iter, init, output_rate, output_channels, transients,
-                                 keep_pitch, progress=progress and len(parts) == 1)
+                                 (keep_pitch, balance), progress=progress and len(parts) == 1)
         if image is None:
             image = made.image
         else:
@@ -243,22 +255,27 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
             image[:, filled:filled + width] = made.image[:, :width]
             filled += width
         history = made.history if len(parts) == 1 else {}
-        raw = raw or _Joined(content_spec.num_samples, round(SEGMENT_OVERLAP_S * config.sample_rate), made.raw)
+        raw = raw or CrossFaded(content_spec.num_samples, round(SEGMENT_OVERLAP_S * config.sample_rate), made.raw)
         raw.add(made.raw)
         if made.output is not None:
             rate = made.rate
-            output = output or _Joined(round(seconds * rate) if len(parts) > 1 else len(made.output),
+            output = output or CrossFaded(round(seconds * rate) if len(parts) > 1 else len(made.output),
                                        round(SEGMENT_OVERLAP_S * rate), made.output)
             output.add(made.output)
     result_spec = Spectrogram(image=image, gain_db=content_spec.gain_db, num_samples=content_spec.num_samples,
                               config=config)
     reference, bit_depth = (loaded.audio if target is None else None), loaded.bit_depth
+    if loaded.audio is not None:  # no step at the file's edges that the content does not have
+        follow_edges(raw.audio, loaded.audio, config.sample_rate)
+        if output is not None:
+            follow_edges(output.audio, loaded.audio if loaded.recording is None else loaded.recording, rate)
     del loaded, parts, part, made, bar  # the recording (segments are views of it); levels are set in our own buffers
     audio = set_level(raw.audio, config.sample_rate, reference=reference, target_lufs=target, in_place=True)
     output = None if output is None else set_level(output.audio, rate, target_lufs=target, in_place=True)
     settings_record = dataclasses.asdict(runner.options)
     settings_record.update(phase_iterations=n_iter, phase_init=init, loudness=loudness, output_rate=output_rate,
-                           output_channels=output_channels, transients=transients, keep_pitch=keep_pitch)
+                           output_channels=output_channels, transients=transients, keep_pitch=keep_pitch,
+                           balance=balance)
     return TransferResult(audio=audio, spectrogram=result_spec, method=runner.name, settings=settings_record,
                           history=history, seconds=time.perf_counter() - started, content=content_spec,
                           styles=styles.spectrograms, output=output, output_rate=rate,
@@ -272,6 +289,14 @@ class _Part:
 
     loaded: _Loaded
     frames: int  # the frames of the result image this segment gives (its overlap with the next one left out)
+
+
+def _pitch_and_balance(image: Tensor, content: Tensor, style_balance: np.ndarray | None,
+                       strengths: tuple[float, float], config: SpectrogramConfig) -> Tensor:
+    """A result image ``(F, T)`` with the content's pitch (:func:`with_content_pitch`) and the styles' spectral balance
+    (:func:`with_style_balance`) at ``strengths``."""
+    image = with_content_pitch(image, content, strengths[0], bin_hz=config.sample_rate / config.n_fft)
+    return with_style_balance(image, style_balance, strengths[1], -config.db_floor)
 
 
 @dataclass
@@ -311,15 +336,17 @@ def _segments(loaded: _Loaded, config: SpectrogramConfig) -> list[_Part]:
 
 
 def _transfer_segment(runner: TransferMethod, part: _Part, styles: PreparedStyles, n_iter: int, init: str,
-                      output_rate: int | None, output_channels: int | None, transients: float, keep_pitch: float, *,
-                      progress: bool) -> _Made:
-    """One segment through the method, phase reconstruction and the studio stage (levels are set on the whole)."""
+                      output_rate: int | None, output_channels: int | None, transients: float,
+                      pitch_and_balance: tuple[float, float], *, progress: bool) -> _Made:
+    """One segment through the method, the content's pitch and the styles' balance (``pitch_and_balance``: their
+    strengths), phase reconstruction and the studio stage (levels are set on the whole)."""
     config = runner.spectrogram_config
     loaded = part.loaded
     batch = to_batch(loaded.spectrogram, runner.device)
     images, history = runner.stylise_images(batch, styles.prepared, progress=progress)
     image = images[0, 0].detach().cpu().clamp(0, 1)
-    image = with_content_pitch(image, batch[0, 0, :, : image.shape[-1]].cpu(), keep_pitch)
+    image = _pitch_and_balance(image, batch[0, 0, :, : image.shape[-1]].cpu(), styles.balance, pitch_and_balance,
+                               config)
     result_spec = Spectrogram(image=image, gain_db=loaded.spectrogram.gain_db,
                               num_samples=loaded.spectrogram.num_samples, config=config)
     start: str | Tensor = init
@@ -329,26 +356,6 @@ def _transfer_segment(runner: TransferMethod, part: _Part, styles: PreparedStyle
     raw = result_spec.to_audio(n_iter=n_iter, seed=runner.options.seed, init=start)
     output, rate = _studio_output(raw, runner, loaded, styles, output_rate, output_channels, transients)
     return _Made(image[:, : part.frames], raw, output, rate, history)
-
-
-class _Joined:
-    """Segments that overlap by ``overlap`` samples, cross-faded (equal gain) into one array of ``length`` samples as
-    they come (shaped like ``like`` past its first axis)."""
-
-    def __init__(self, length: int, overlap: int, like: np.ndarray):
-        self.audio = np.zeros((length,) + like.shape[1:], dtype=np.float32)
-        self.overlap = overlap
-        self.written = 0
-
-    def add(self, piece: np.ndarray) -> None:
-        start = max(0, self.written - self.overlap) if self.written else 0
-        piece = piece[: len(self.audio) - start]
-        shared = min(self.written - start, len(piece))
-        if shared > 0:
-            fade = np.linspace(0.0, 1.0, shared, dtype=np.float32).reshape((-1,) + (1,) * (piece.ndim - 1))
-            self.audio[start:start + shared] = self.audio[start:start + shared] * (1.0 - fade) + piece[:shared] * fade
-        self.audio[start + shared:start + len(piece)] = piece[shared:]
-        self.written = start + len(piece)
 
 
 def _studio_output(raw: np.ndarray, runner: TransferMethod, content: _Loaded, styles: PreparedStyles,
@@ -383,10 +390,11 @@ def _studio_output(raw: np.ndarray, runner: TransferMethod, content: _Loaded, st
 def transfer_batch(contents: np.ndarray | Tensor, style: Source | Sequence[Source] | None = None,
                    method: str | TransferMethod = "fast", *, options: Any = None, phase_iterations: int | None = None,
                    phase_init: str | None = None, chunk_size: int = 1, workers: int | None = None,
-                   max_seconds: float = 600.0, loudness: float | None = None, **settings: Any) -> np.ndarray:
+                   max_seconds: float = 600.0, loudness: float | None = None, keep_pitch: float | None = None,
+                   balance: float | None = None, **settings: Any) -> np.ndarray:
     """Many equal-length sounds at once, each blended with the same style: ``contents`` ``(B, samples)`` mono at
-    the method's sample rate -> ``(B, samples)`` float32 (each at its content's loudness, or ``loudness``, as in
-    :func:`transfer`).
+    the method's sample rate -> ``(B, samples)`` float32 (each at its content's loudness, or ``loudness``, with the
+    content's pitch and the style's balance, as in :func:`transfer`).
 
     The steps of :func:`transfer` (one STFT gives each note's image, level and phase), with the style prepared
     once (:meth:`TransferMethod.prepare_styles`) and the notes taken ``chunk_size`` at a time through the whole
@@ -408,6 +416,10 @@ def transfer_batch(contents: np.ndarray | Tensor, style: Source | Sequence[Sourc
     device = runner.device
     style_images = [to_batch(_as_spectrogram(s, config, max_seconds, "style"), device) for s in style_sources]
     prepared = runner.prepare_styles(style_images)
+    style_balance = np.average([spectral_balance(i[0, 0].cpu(), -config.db_floor) for i in style_images], axis=0,
+                               weights=runner.style_weights(len(style_images))) if style_images else None
+    strengths = (runner.keep_pitch if keep_pitch is None else keep_pitch,
+                 runner.balance_share() if balance is None else balance)
     seed = runner.options.seed
 
     def chunk(first: int) -> np.ndarray:
@@ -416,25 +428,19 @@ def transfer_batch(contents: np.ndarray | Tensor, style: Source | Sequence[Sourc
             spectra = stft(part, config)[:, : config.n_freq]  # (b, F, T) complex, Nyquist dropped
             images, gains = magnitude_to_image(spectra.abs(), config)
             results = runner.stylise_images(images.unsqueeze(1).to(device), prepared)[0].detach().cpu().clamp(0, 1)
-            magnitudes = image_to_magnitude(results[:, 0], config, gains)
+            shaped = torch.stack([_pitch_and_balance(result[0], image, style_balance, strengths, config)
+                                  for result, image in zip(results, images, strict=True)])
+            magnitudes = image_to_magnitude(shaped, config, gains)
             start = torch.angle(spectra) if init == "content" else "random"
             out = griffin_lim(magnitudes, config, n_iter=n_iter, init=start, seed=seed + first,
                               num_samples=part.shape[-1])
-        return np.stack([set_level(row, config.sample_rate, reference=content.numpy(), target_lufs=loudness)
+        return np.stack([set_level(follow_edges(row, content.numpy(), config.sample_rate), config.sample_rate,
+                                   reference=content.numpy(), target_lufs=loudness)
                          for row, content in zip(out.numpy(), part, strict=True)])
 
     starts = list(range(0, len(audio), chunk_size))
     made = dict(on_threads(chunk, starts, default_workers(device) if workers is None else workers))
     return np.concatenate([made[index] for index in range(len(starts))])
-
-
-def limit_peak(audio: np.ndarray, peak: float = OUTPUT_PEAK) -> np.ndarray:
-    """Scale ``audio`` down if its peak exceeds ``peak``. The result image keeps the content's gain, so the
-    reconstruction already sits at the content's level; this only prevents clipping."""
-    current = float(np.abs(audio).max()) if audio.size else 0.0
-    if current <= peak:
-        return audio.astype(np.float32)
-    return (audio * (peak / current)).astype(np.float32)
 
 
 def save_result(result: TransferResult, out_path: str | os.PathLike, *, png: str | os.PathLike | None = None,

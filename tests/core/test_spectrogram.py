@@ -131,3 +131,36 @@ def test_with_content_pitch_moves_the_partials_and_keeps_the_envelope():
     assert float(kept.min()) >= 0.0 and float(kept.max()) <= 1.0
     with pytest.raises(InputError, match="does not match"):
         with_content_pitch(result, content[:, :2])
+    # with the rows' spacing given, only the band where pitch is heard takes the content's detail
+    from spectrostyle.core.spectrogram import PITCH_BAND_HZ
+
+    bin_hz = 40.0  # 200 rows: 0 to 8 kHz
+    banded = with_content_pitch(result, content, bin_hz=bin_hz)
+    below, above = int(PITCH_BAND_HZ[0] / bin_hz), int(np.ceil(PITCH_BAND_HZ[1] / bin_hz))
+    torch.testing.assert_close(banded[: below + 1], kept[: below + 1], atol=1e-6, rtol=0)
+    assert torch.equal(banded[above:], result[above:])
+    middle = (below + above) // 2
+    assert float((banded[middle] - result[middle]).abs().max()) > 0
+
+
+def test_with_style_balance_moves_the_long_term_spectrum_toward_the_style_within_its_limit():
+    from spectrostyle.core.spectrogram import BALANCE_LIMIT_DB, spectral_balance, with_style_balance
+
+    bins, frames, db_range = 128, 40, 80.0
+    rows = torch.linspace(0, 1, bins)[:, None]
+    result = (0.8 - 0.3 * rows).repeat(1, frames)  # darker: falls 24 dB to the top
+    style = (0.8 - 0.1 * rows).repeat(1, frames)  # brighter: falls 8 dB
+    result[:, -5:] = 0.0  # a silence stays silent
+    wanted = spectral_balance(style, db_range)
+    moved = with_style_balance(result, wanted, 1.0, db_range)
+    change_db = (moved - result)[:, 0].numpy() * db_range
+    assert change_db[-10:].mean() > change_db[:10].mean() + 6.0  # the top lifted against the bottom
+    assert np.abs(change_db).max() <= BALANCE_LIMIT_DB + 1e-3
+    assert torch.equal(moved[:, -5:], result[:, -5:])
+    half = with_style_balance(result, wanted, 0.5, db_range)
+    torch.testing.assert_close(half - result, (moved - result) / 2, atol=1e-6, rtol=0)
+    assert torch.equal(with_style_balance(result, None, 1.0, db_range), result)
+    assert torch.equal(with_style_balance(result, wanted, 0.0, db_range), result)
+    # a result with the style's balance already is left as it is (a level offset is no balance)
+    same = with_style_balance(style - 0.1, wanted, 1.0, db_range)
+    torch.testing.assert_close(same, style - 0.1, atol=1e-6, rtol=0)

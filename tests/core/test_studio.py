@@ -169,3 +169,21 @@ def test_the_silence_gate_leaves_sound_alone_and_opens_gradually():
     np.testing.assert_allclose(gain[23:37], -11.25, atol=0.5)  # 45 dB down: the gate a quarter closed
     np.testing.assert_allclose(gain[43:57], -70.0, atol=0.5)  # 70 dB down: shut, the result as quiet as the content
     np.testing.assert_allclose(silence_gain_db(content, content * 1e-3), 0.0, atol=1e-9)  # already as quiet
+
+
+def test_a_result_starts_and_ends_no_harder_than_its_content():
+    from spectrostyle.core.studio import EDGE_FADE_S, follow_edges
+
+    t = np.arange(RATE) / RATE
+    faded = (np.sin(2 * np.pi * 440 * t) * np.minimum(1.0, t / 0.01) * np.minimum(1.0, (1 - t) / 0.01))
+    result = np.cos(2 * np.pi * 440 * t).astype(np.float32)[:, None].repeat(2, axis=1)  # full level at both edges
+    eased = follow_edges(result.copy(), faded, RATE)
+    size = round(EDGE_FADE_S * RATE)
+    assert abs(eased[0, 0]) <= abs(faded[0]) / np.abs(faded).max() + 1e-6  # from the content's level...
+    assert abs(eased[-1, 1]) < 0.01
+    np.testing.assert_array_equal(eased[size:-size], result[size:-size])  # ...and nothing else changed
+    assert np.all(np.abs(np.diff(eased[:size + 1, 0])) < 0.08)  # no step: eased in over the fade
+    hard = np.cos(2 * np.pi * 220 * t)  # a content cut mid-sound keeps its hard edges
+    np.testing.assert_array_equal(follow_edges(result.copy(), hard, RATE), result)
+    mono = follow_edges(result[:, 0].copy(), faded, RATE)
+    np.testing.assert_array_equal(mono, eased[:, 0])

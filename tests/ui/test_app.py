@@ -206,7 +206,7 @@ def test_the_page_keeps_the_contents_pitch_when_asked(tmp_path, monkeypatch):
         wav = handlers.on_blend(str(example_path("flute", 60)), str(example_path("keyboard", 60)), spec.name,
                                 **fastest_settings(spec), keep_pitch=value)[0]
         assert Path(wav).exists()
-    assert asked == [None, 1.0]
+    assert asked == [0.0, 1.0]  # 0 is asked for too: the feed-forward methods' default is 1
     assert any(getattr(block, "elem_id", None) == "keep-pitch" for block in build_app(out_dir=tmp_path).blocks.values())
 
 

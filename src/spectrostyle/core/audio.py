@@ -261,3 +261,35 @@ def fit_length(audio: np.ndarray, num_samples: int) -> np.ndarray:
     if len(audio) >= num_samples:
         return audio[:num_samples]
     return np.pad(audio, [(0, num_samples - len(audio))] + [(0, 0)] * (audio.ndim - 1))
+
+
+class CrossFaded:
+    """Segments that overlap by ``overlap`` samples, cross-faded (equal gain) into one array of ``length`` samples as
+    they come (shaped like ``like`` past its first axis)."""
+
+    def __init__(self, length: int, overlap: int, like: np.ndarray):
+        self.audio = np.zeros((length,) + like.shape[1:], dtype=np.float32)
+        self.overlap = overlap
+        self.written = 0
+
+    def add(self, piece: np.ndarray) -> None:
+        start = max(0, self.written - self.overlap) if self.written else 0
+        piece = piece[: len(self.audio) - start]
+        shared = min(self.written - start, len(piece))
+        if shared > 0:
+            fade = np.linspace(0.0, 1.0, shared, dtype=np.float32).reshape((-1,) + (1,) * (piece.ndim - 1))
+            self.audio[start:start + shared] = self.audio[start:start + shared] * (1.0 - fade) + piece[:shared] * fade
+        self.audio[start + shared:start + len(piece)] = piece[shared:]
+        self.written = start + len(piece)
+
+
+OUTPUT_PEAK = 0.98  # limit_peak: audio is never louder than this (scaled down if needed)
+
+
+def limit_peak(audio: np.ndarray, peak: float = OUTPUT_PEAK) -> np.ndarray:
+    """Scale ``audio`` down if its peak exceeds ``peak``. Only prevents clipping (a
+    training sample's reconstruction, at its content's level)."""
+    current = float(np.abs(audio).max()) if audio.size else 0.0
+    if current <= peak:
+        return audio.astype(np.float32)
+    return (audio * (peak / current)).astype(np.float32)

@@ -42,6 +42,7 @@ TRANSIENT_GAIN_DB = (-30.0, 12.0)  # follow_transients: the most a frame of a ba
 SILENCE_DB = (-40.0, -60.0)  # silence_gain_db: below the first (dB under the content's body) the gate starts to
 # close, below the second it is shut: the result is then no louder against its own body than the content is
 MAX_SILENCE_CUT_DB = 100.0
+EDGE_FADE_S = 0.002  # follow_edges: a result's first and last samples are eased to the content's over this long
 
 
 def frame_size(sample_rate: int) -> int:
@@ -389,3 +390,27 @@ def studio_audio(result: np.ndarray, model_rate: int, *, sample_rate: int, chann
     if working_rate != sample_rate:
         audio = fit_length(soxr.resample(audio, working_rate, sample_rate, quality="HQ"), num_samples)
     return np.ascontiguousarray(audio, dtype=np.float32)
+
+
+def follow_edges(audio: np.ndarray, content: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``audio`` ``(samples,)`` or ``(samples, channels)`` float32 (changed in place) with its first and last samples
+    no further from silence, against its peak, than ``content``'s (``(samples,)`` or ``(samples, channels)``, any
+    rate) are against its own: where the result would start or end with a step the content does not have (a click as
+    a player starts it: phase reconstruction leaves a frame's full level at a file's edge), it is eased in or out
+    over :data:`EDGE_FADE_S` from the content's level. A content cut mid-sound (a loop starting on its hit) keeps its
+    hard edge."""
+    size = max(1, round(EDGE_FADE_S * sample_rate))
+    content = np.asarray(content, dtype=np.float32).reshape(len(content), -1)
+    channels = audio.reshape(len(audio), -1)  # a view: the ramps go into audio
+    audio_peak, content_peak = float(np.abs(audio).max(initial=0.0)), float(np.abs(content).max(initial=0.0))
+    if len(audio) < 4 * size or audio_peak == 0.0 or content_peak == 0.0:
+        return audio
+    rise = (0.5 - 0.5 * np.cos(np.pi * np.arange(size) / size)).astype(np.float32)  # 0 to nearly 1
+    for edge, first in ((slice(0, size), 0), (slice(len(audio) - size, len(audio)), -1)):
+        wanted = float(np.abs(content[first]).max()) / content_peak
+        held = float(np.abs(audio[first]).max()) / audio_peak
+        start = min(1.0, wanted / held) if held > 0 else 1.0
+        if start < 1.0:
+            ramp = start + (1.0 - start) * (rise if first == 0 else rise[::-1])
+            channels[edge] *= ramp[:, None]
+    return audio

@@ -233,8 +233,9 @@ def generate(method: str, direction: str, prepared: Prepared, pairs: Sequence[tu
                 audio, seconds, convergence = load_audio(content.audio_path), 0.0, None
                 sample_rate = 16_000
             else:
+                # the paper's methods as published: no content pitch put back, no balance matched
                 result = transfer(content.audio_path, style.audio_path if prepared.uses_style else None,
-                                  prepared.runner)
+                                  prepared.runner, keep_pitch=0.0, balance=0.0)
                 audio, seconds = result.audio, result.seconds
                 convergence = _reconstruction_convergence(result)
                 sample_rate = result.spectrogram.config.sample_rate

@@ -27,7 +27,7 @@ from torch import Tensor, nn
 from spectrostyle.core.errors import InputError
 from spectrostyle.core.spectrogram import SpectrogramConfig
 from spectrostyle.methods.base import CommonOptions, TransferMethod, setting
-from spectrostyle.methods.network import FEEDFORWARD_PHASE_ITERATIONS, check_tiling, run_tiled
+from spectrostyle.methods.network import FEEDFORWARD_KEEP_PITCH, FEEDFORWARD_PHASE_ITERATIONS, check_tiling, run_tiled
 from spectrostyle.nets.adain import STATS_EPS, AdainDecoder, adain, encoder_blocks
 from spectrostyle.nets.audio_cnn import AudioCNN
 from spectrostyle.nets.layers import pad_to_multiple
@@ -174,6 +174,7 @@ class AdainMethod(TransferMethod):
     page_order = 0  # the first on the web app: any style, in one pass
     phase_init = "content"
     phase_iterations = FEEDFORWARD_PHASE_ITERATIONS
+    keep_pitch = FEEDFORWARD_KEEP_PITCH
 
     @dataclass
     class Options(CommonOptions):
@@ -235,6 +236,20 @@ class AdainMethod(TransferMethod):
             return points[0][1]
         times = [p[0] for p in points]
         return float(np.mean(np.interp(np.linspace(times[0], times[-1], 101), times, [p[1] for p in points])))
+
+    def style_weights(self, count: int) -> np.ndarray:
+        """``style_mix``, normalised (equal without it)."""
+        if self.options.style_mix is None or len(self.options.style_mix) != count:
+            return super().style_weights(count)
+        weights = np.asarray(self.options.style_mix, dtype=np.float64)
+        return weights / weights.sum()
+
+    def balance_share(self) -> float:
+        """``alpha`` (a curve's one point); none along a curve (one balance for the whole sound cannot follow a morph
+        in time)."""
+        moving = self.options.style_curve is not None or (
+            self.options.alpha_curve is not None and len(parse_alpha_curve(self.options.alpha_curve)) > 1)
+        return 0.0 if moving else self.style_share()
 
     def prepare_styles(self, styles: Sequence[Tensor]) -> StyleStatistics:
         """The mixed ``relu4_1`` statistics of style images ``(1, 1, F, T')`` (see :func:`style_statistics`)."""

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -97,6 +98,9 @@ class TransferMethod(abc.ABC):
     # a few iterations then reach what 64 from random phase do), and its default number of iterations.
     phase_init: ClassVar[str] = "random"
     phase_iterations: ClassVar[int] = DEFAULT_ITERATIONS
+    # How much of the content's harmonic fine structure (its pitch) the result takes by default (0..1, the
+    # pipeline's keep_pitch): 0 leaves the method's own result
+    keep_pitch: ClassVar[float] = 0.0
     Options: ClassVar[type] = CommonOptions
 
     def __init__(self, options: Any = None):
@@ -130,6 +134,15 @@ class TransferMethod(abc.ABC):
         above the model's, which the pipeline makes, follows the styles' and the content's high bands in this
         proportion. Methods that take a style: 1; the others: 0 (their model is the style)."""
         return 1.0 if self.needs_style else 0.0
+
+    def style_weights(self, count: int) -> np.ndarray:
+        """How much each of ``count`` style sounds counts in the mix ``(count,)``, summing to 1: equal by default."""
+        return np.full(count, 1.0 / max(count, 1))
+
+    def balance_share(self) -> float:
+        """How far the result's spectral balance moves toward the styles' by default (0..1, the pipeline's
+        ``balance``): the style share."""
+        return self.style_share()
 
 
 def to_batch(spec: Spectrogram, device: torch.device) -> Tensor:

@@ -142,7 +142,8 @@ def write_samples(samples: Sequence[Sample], notes: TrainingNotes, config: Spect
                   step: int, method: str) -> None:
     """``folder/step-NNNNNN-K.png`` (content | style | result) and ``.wav`` (Griffin-Lim warm-started from the
     content's phase) for each sample."""
-    from spectrostyle.pipeline import TransferResult, comparison_png, limit_peak
+    from spectrostyle.core.audio import limit_peak
+    from spectrostyle.pipeline import TransferResult, comparison_png
 
     folder.mkdir(exist_ok=True)
     for k, sample in enumerate(samples):

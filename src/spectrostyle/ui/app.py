@@ -31,7 +31,6 @@ from spectrostyle.core.errors import InputError, SpectrostyleError
 from spectrostyle.core.spectrogram import SpectrogramConfig
 from spectrostyle.core.vocabulary import DIRECTIONS, FAMILIES
 from spectrostyle.data.examples import examples_dir
-from spectrostyle.pipeline import KEEP_PITCH
 from spectrostyle.ui.app_blend import (
     DEFAULT_CONTENT,
     DEFAULT_HOST,
@@ -89,8 +88,8 @@ class Handlers:
         self.example_by_label = {e.label: e for e in self.examples}
 
     def controls_for(self, name: str | None) -> list[Any]:
-        """Updates of the method's description, its controls (visible or not, the models to choose from) and the
-        style input's label (whether the method uses it)."""
+        """Updates of the method's description, its controls (visible or not, the models to choose from), the
+        style input's label (whether the method uses it) and the keep-pitch slider (at the method's default)."""
         spec = self.by_name.get(name or "")
         controls = spec.controls if spec else ()
         models = model_choices(spec) if spec else []
@@ -103,7 +102,8 @@ class Handlers:
                 gr.update(visible="model" in controls, choices=models, value=model),
                 gr.update(visible="direction" in controls, choices=direction_choices(spec, model),
                           value=DIRECTIONS[0]),
-                gr.update(label=style_label(spec))]
+                gr.update(label=style_label(spec)),
+                gr.update(value=spec.keep_pitch if spec else 0.0)]
 
     def on_model(self, method: str | None, model: str | None) -> Any:
         return gr.update(choices=direction_choices(self.by_name.get(method or ""), model), value=DIRECTIONS[0])
@@ -140,7 +140,7 @@ class Handlers:
             progress(0.05, desc="reading the sounds")
             settings = method_settings(spec, alpha=alpha, steps=steps, style_weight=style_weight, model=model,
                                        direction=direction, alpha_curve=alpha_curve)
-            if keep_pitch:  # transfer's own setting, for every method
+            if keep_pitch is not None:  # transfer's own setting, for every method
                 settings["keep_pitch"] = float(keep_pitch)
             progress(0.2, desc=f"blending by {spec.name}")
             made = blend(content, style, spec.name, settings, limits=self.limits, out_dir=self.out, progress=True)
@@ -236,9 +236,11 @@ def build_app(*, limits: Limits = Limits(), threads: int | None = None, out_dir:
                                     visible="model" in controls, elem_id="model", allow_custom_value=True)
                 direction = gr.Radio(direction_choices(first, models[0][1] if models else None), value=DIRECTIONS[0],
                                      label="Direction", visible="direction" in controls, elem_id="direction")
-                keep_pitch = gr.Slider(0.0, 1.0, value=KEEP_PITCH, step=0.1, label="Keep the content's pitch",
+                keep_pitch = gr.Slider(0.0, 1.0, value=first.keep_pitch if first else 0.0, step=0.1,
+                                       label="Keep the content's pitch",
                                        info="1: the result's partials sit where the content's do (networks blur them "
-                                            "on low notes) under the method's timbre; 0: the method's own.",
+                                            "on low notes) under the method's timbre; 0: the method's own. Starts "
+                                            "at the method's default.",
                                        elem_id="keep-pitch")
         run = gr.Button("Blend", variant="primary", elem_id="blend", interactive=bool(h.methods))
         result_audio = gr.Audio(label="Result", type="filepath", interactive=False, buttons=["download"],
@@ -253,7 +255,7 @@ def build_app(*, limits: Limits = Limits(), threads: int | None = None, out_dir:
 
         cheap: dict[str, Any] = {"concurrency_limit": None, "show_progress": "hidden", "api_visibility": "private"}
         method.change(h.controls_for, method, [description, alpha, alpha_curve, steps, style_weight, model,
-                                               direction, sounds[1][1]], **cheap)
+                                               direction, sounds[1][1], keep_pitch], **cheap)
         model.change(h.on_model, [method, model], direction, **cheap)
         for what, audio, pick, note in sounds:
             pick.input(h.on_example, pick, [audio, note], **cheap)

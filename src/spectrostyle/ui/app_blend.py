@@ -81,6 +81,7 @@ class MethodSpec:
     model_kind: str | None = None
     requires: tuple[tuple[str, str], ...] = ()
     uses_style: bool = True
+    keep_pitch: float = 0.0  # the method's default share of the content's pitch (the slider starts there)
 
 
 CONTROLS = ("alpha", "steps", "style_weight", "model", "direction")  # the settings the page has a control for
@@ -92,7 +93,8 @@ def method_spec(name: str) -> MethodSpec:
     cls = method_class(name)
     controls = tuple(f.name for f in dataclasses.fields(cls.Options) if f.metadata.get("control"))
     return MethodSpec(name, cls.title, cls.description, short=cls.short, controls=controls,
-                      model_kind=cls.model_choice, requires=cls.requires, uses_style=cls.needs_style)
+                      model_kind=cls.model_choice, requires=cls.requires, uses_style=cls.needs_style,
+                      keep_pitch=cls.keep_pitch)
 
 
 def setting_field(name: str) -> dataclasses.Field:

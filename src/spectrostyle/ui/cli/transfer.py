@@ -142,7 +142,13 @@ def method_settings(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--keep-pitch", type=click.FloatRange(0.0, 1.0), default=None,
               help="How much of the content's harmonic fine structure the result takes: 1 puts its partials where "
                    "the content's are (the content's pitch, which networks blur on low notes) while the result keeps "
-                   "its spectral envelope (its timbre); 0 (the default) leaves the method's own.")
+                   "its spectral envelope (its timbre), below 4.5 kHz; 0 leaves the method's own. Default: 1 for "
+                   "fast and adain; 0 for gatys (Slow), and for cyclegan and pix2pix, whose instrument is in the fine "
+                   "structure too.")
+@click.option("--balance", type=click.FloatRange(0.0, 1.0), default=None,
+              help="How far the result's spectral balance (its long-term spectrum, a matching equaliser of at most "
+                   "6 dB) moves toward the style's. Default: the method's style share (1 for gatys, --alpha for "
+                   "adain, none along a curve; 0 for methods whose model is the style).")
 @click.option("--sample-rate", "output_rate", type=click.IntRange(8000, 384_000), default=None, metavar="HZ",
               help="Sample rate of the result (default: the content's; made at up to 48 kHz, higher rates resampled).")
 @click.option("--channels", "output_channels", type=click.IntRange(1, 8), default=None,
@@ -158,8 +164,7 @@ def method_settings(values: dict[str, Any]) -> dict[str, Any]:
 def transfer_cmd(contents: tuple[Path, ...], styles: tuple[Path, ...], method: str, out_path: Path | None,
                  out_dir: Path | None, png_path: Path | None, json_path: Path | None, phase_iterations: int | None,
                  max_seconds: float, loudness: float | None, transients: float | None, keep_pitch: float | None,
-                 output_rate: int | None,
-                 output_channels: int | None,
+                 balance: float | None, output_rate: int | None, output_channels: int | None,
                  bit_depth: str | None, quiet: bool, seed: int, device: str, overwrite: bool, **values: Any) -> None:
     """Make a new sound from CONTENT in the style of --style (-o OUT.wav or OUT.flac), or from many files and folders
     (--out-dir DIR; also under torchrun, each process taking its share).
@@ -177,8 +182,9 @@ def transfer_cmd(contents: tuple[Path, ...], styles: tuple[Path, ...], method: s
                     **method_settings(values))
     if transients is not None:
         settings["transients"] = transients
-    if keep_pitch is not None:
-        settings["keep_pitch"] = keep_pitch
+    for name, value in (("keep_pitch", keep_pitch), ("balance", balance)):
+        if value is not None:
+            settings[name] = value
     if out_dir is not None:
         if out_path is not None or png_path is not None or json_path is not None:
             raise click.UsageError("--out-dir writes one WAV per input; -o, --png and --json are for one CONTENT")
@@ -214,7 +220,8 @@ def _transfer_many(contents: tuple[Path, ...], styles: tuple[Path, ...], method:
         raise InputError(f"--out-dir '{out_dir}' exists and is not a folder")
     jobs = my_share(plan_jobs(contents, out_dir))
     phase = {key: settings.pop(key) for key in ("phase_iterations", "max_seconds", "loudness", "output_rate",
-                                                "output_channels", "transients", "keep_pitch") if key in settings}
+                                                "output_channels", "transients", "keep_pitch", "balance")
+             if key in settings}
     runner = method_class(method)(make_options(method, **settings))
     prepared = prepare_styles(runner, list(styles), max_seconds=phase["max_seconds"])  # models and styles: once
     summary = transfer_files(jobs, runner, prepared, overwrite=overwrite, progress=not quiet, bit_depth=bit_depth,
