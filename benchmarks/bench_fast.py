@@ -124,8 +124,8 @@ def fast_quality(model: str) -> None:
             continue
         content = load_audio(example_path(content_family, 65))
         style_audio = load_audio(example_path(style_family, 60))
-        fast = transfer(content, None, "fast", model=name)
-        slow = transfer(content, style_audio, "gatys")
+        fast = transfer(content, None, "fast", model=name, keep_pitch=0.0)  # the methods' own images
+        slow = transfer(content, style_audio, "gatys", balance=0.0)
         style = Spectrogram.from_audio(style_audio).image[None, None]
         content_image = fast.content.image[None, None]
         targets = loss.targets(content_image, style)
@@ -147,7 +147,7 @@ def placement_robust(loss, targets, content_image, fast, slow, content, style_au
     (``delays=8``); and the style term of what is heard: each output's audio analysed again."""
     from spectrostyle.core.spectrogram import Spectrogram
 
-    robust = transfer(content, style_audio, "gatys", delays=8)
+    robust = transfer(content, style_audio, "gatys", delays=8, balance=0.0)
     with torch.no_grad():
         over = [float(loss.style_over_delays(image, targets, delays=8)) for image in (
             content_image, fast.spectrogram.image[None, None], slow.spectrogram.image[None, None],
@@ -192,7 +192,7 @@ def adain_quality(runner: TransferMethod) -> None:
         distances, results = [], {}
         for alpha in (0.0, 0.25, 0.5, 0.75, 1.0):
             runner.options.alpha = alpha
-            results[alpha] = result = transfer(content, style_audio, runner)
+            results[alpha] = result = transfer(content, style_audio, runner, keep_pitch=0.0, balance=0.0)  # its own
             with torch.no_grad():
                 ours = encoder.extract(result.spectrogram.image[None, None], STYLE_LAYERS)
                 theirs = encoder.extract(result.styles[0].image[None, None], STYLE_LAYERS)

@@ -68,8 +68,8 @@ def measure(style: str, model: str, notes: list[str], data: Path, known: set[tup
             if (style, method, name) in known:
                 continue
             started = time.perf_counter()
-            result = transfer(content, style_audio, "gatys") if method == "slow" else \
-                transfer(content, None, "fast", model=model)
+            result = transfer(content, style_audio, "gatys", balance=0.0) if method == "slow" else \
+                transfer(content, None, "fast", model=model, keep_pitch=0.0)  # the methods' own results
             content_image = result.content.image[None, None]
             targets = loss.content_targets(content_image, style_targets)
             heard = Spectrogram.from_audio(result.audio).image[None, None][..., :content_image.shape[-1]]

@@ -18,7 +18,7 @@ spectral convergence, worst channel); then for each method, its result against t
 
 Usage: python benchmarks/bench_real.py [--corpus data/real] [--methods gatys,fast,adain,cyclegan,pix2pix]
                                        [--limit N] [--kinds K,..] [--threads 2] [--json results.json]
-                                       [--model METHOD=MODEL] [--no-round-trip] [--keep-pitch 1]
+                                       [--model METHOD=MODEL] [--no-round-trip] [--keep-pitch 1] [--balance 0]
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from spectrostyle.core.spectrogram import (
     INVERT_ITERATIONS,
     Spectrogram,
     SpectrogramConfig,
-    griffin_lim,
+    invert_magnitudes,
     magnitude,
     spectral_convergence_db,
 )
@@ -65,7 +65,7 @@ def round_trip_db(recording: np.ndarray, rate: int) -> float:
     config = SpectrogramConfig.for_rate(rate)
     channels = Spectrogram.from_channels(recording, config)
     magnitudes = torch.stack([c.magnitude() for c in channels])
-    back = griffin_lim(magnitudes, config, n_iter=INVERT_ITERATIONS, num_samples=len(recording)).numpy().T
+    back = invert_magnitudes(magnitudes, config, num_samples=len(recording)).numpy().T
     return max(float(spectral_convergence_db(magnitude(torch.from_numpy(np.ascontiguousarray(recording[:, c])),
                                                        config), torch.from_numpy(np.ascontiguousarray(back[:, c])),
                                              config)) for c in range(recording.shape[1]))
@@ -82,11 +82,11 @@ def style_for(clip: dict, clips: list[dict], corpus: Path) -> Path:
 
 
 def measure(clip: dict, corpus: Path, method: str, runner, styles: dict, style_path: Path | None,
-            keep_pitch: float | None = None) -> dict:
+            keep_pitch: float | None = None, balance: float | None = None) -> dict:
     path = corpus / clip["path"]
     content, rate = read_audio(path)
     started = time.perf_counter()
-    result = transfer(path, styles.get(str(style_path)), runner, keep_pitch=keep_pitch)
+    result = transfer(path, styles.get(str(style_path)), runner, keep_pitch=keep_pitch, balance=balance)
     seconds = time.perf_counter() - started
     out, out_rate = result.output, result.output_rate
     record = {"clip": clip["path"], "kind": clip["kind"], "method": method, "seconds": seconds,
@@ -154,6 +154,8 @@ def main() -> None:
     parser.add_argument("--no-round-trip", action="store_true", help="Leave out the round trip.")
     parser.add_argument("--keep-pitch", type=float, default=None,
                         help="transfer's keep_pitch (0..1) for every method (default: each method's own).")
+    parser.add_argument("--balance", type=float, default=None,
+                        help="transfer's balance (0..1) for every method (default: each method's own).")
     args = parser.parse_args()
     models = dict(item.split("=", 1) for item in args.model)
     torch.set_num_threads(args.threads)
@@ -166,7 +168,8 @@ def main() -> None:
           + ", ".join(f"{k} {sum(c['kind'] == k for c in chosen)}" for k in sorted({c['kind'] for c in chosen})))
     trips = [] if args.no_round_trip else [round_trip_db(*read_audio(args.corpus / c["path"])) for c in chosen]
     if trips:
-        print(f"round trip (spectrogram, invert; {INVERT_ITERATIONS} Griffin-Lim iterations): spectral convergence "
+        print(f"round trip (spectrogram, invert: Griffin-Lim from random and zero phase, {INVERT_ITERATIONS // 2} "
+              f"iterations each, {INVERT_ITERATIONS} more from the better): spectral convergence "
               f"worst channel: median {np.median(trips):.1f} dB, worst {max(trips):.1f} dB, "
               f"{sum(t <= -25 for t in trips)}/{len(trips)} at or below -25 dB", flush=True)
     records = []
@@ -181,7 +184,8 @@ def main() -> None:
                 example_path("keyboard", 60) if method == "fast" else None
             if takes_style and str(style_path) not in styles:
                 styles[str(style_path)] = prepare_styles(runner, style_path)
-            records.append(measure(clip, args.corpus, method, runner, styles, style_path, args.keep_pitch))
+            records.append(measure(clip, args.corpus, method, runner, styles, style_path, args.keep_pitch,
+                                   args.balance))
         done = [r for r in records if r["method"] == method]
         print(f"{method}: {len(done)} clips in {sum(r['seconds'] for r in done):.1f} s", flush=True)
     keys = ["format_kept", "high_band_db", "loudness_lu", "true_peak_db", "onset_f", "pitch_drop", "mfcc_ratio",

@@ -132,3 +132,20 @@ def test_heard_image_is_differentiable_and_batched(note):
     assert heard.shape == (2, 1, CONFIG.n_freq, image.shape[-1])
     heard[0].sum().backward()
     assert float(image.grad[0].abs().sum()) > 0 and float(image.grad[1].abs().sum()) == 0
+
+
+def test_invert_takes_the_better_of_two_starts_where_random_phase_stalls():
+    from spectrostyle.core.spectrogram import Spectrogram, invert_magnitudes
+
+    config = SpectrogramConfig.for_rate(44_100)
+    t = np.arange(2 * 44_100) / 44_100
+    saw = (2 * ((t * 110) % 1) - 1) * np.exp(-3 * (t % 0.5)) * 0.5  # a synthesiser bass: plucked saw waves
+    stereo = np.stack([saw, 0.8 * np.roll(saw, 5)], axis=1).astype(np.float32)
+    target = torch.stack([c.magnitude() for c in Spectrogram.from_channels(stereo, config)])
+    both = invert_magnitudes(target, config, num_samples=len(stereo))
+    assert both.shape == (2, len(stereo))
+    alone = griffin_lim(target, config, n_iter=100, num_samples=len(stereo))  # random phase, as many iterations
+    ours, theirs = spectral_convergence_db(target, both, config), spectral_convergence_db(target, alone, config)
+    assert float(ours.max()) <= -30.0
+    assert bool((ours <= theirs - 1.0).all()), (ours, theirs)
+    assert invert_magnitudes(target[0], config).shape[-1] >= len(stereo)  # one sound, no batch

@@ -305,7 +305,7 @@ class SpectrogramImage(nn.Module):
 DEFAULT_ITERATIONS = 64
 
 
-INVERT_ITERATIONS = 100  # the `invert` command's: a full-band round trip of real recordings gains 2.5 dB over 64
+INVERT_ITERATIONS = 100  # invert_magnitudes (the `invert` command): iterations after the better of two starts
 
 
 DEFAULT_MOMENTUM = 0.99
@@ -466,6 +466,30 @@ def griffin_lim(
         if num_samples is not None:
             audio = audio[..., :num_samples]
         return audio.reshape(*batch_shape, audio.shape[-1])
+
+
+def invert_magnitudes(mag: Tensor, config: SpectrogramConfig, *, n_iter: int = INVERT_ITERATIONS, seed: int = 0,
+                      num_samples: int | None = None) -> Tensor:
+    """Audio ``(..., samples)`` whose STFT magnitude approximates ``mag`` ``(..., freq, frames)`` with no phase to
+    start from (the `invert` command): Griffin-Lim from two starts, random phase and zero phase, ``n_iter // 2``
+    iterations each (one batch), then ``n_iter`` more from the more consistent of the two, sound by sound.
+
+    Random phase suits sustained chords; zero phase (every partial peaking at each frame's centre) suits transients
+    and synthesiser waves, where random starts stall a few dB short (a full-band round trip of real recordings:
+    worst -25.3 dB over 30 clips, against -22.1 dB from random phase alone, for twice the work)."""
+    batch_shape = mag.shape[:-2]
+    flat = mag.reshape(-1, *mag.shape[-2:])
+    generator = torch.Generator(device="cpu").manual_seed(seed)
+    starts = torch.cat([(torch.rand(flat.shape, generator=generator) * (2 * torch.pi)).to(flat.device),
+                        torch.zeros_like(flat)])
+    both = torch.cat([flat, flat])
+    tried = griffin_lim(both, config, n_iter=n_iter // 2, init=starts, num_samples=num_samples)
+    errors = spectral_convergence_db(both, tried, config)  # (2 * sounds,)
+    count = len(flat)
+    better = torch.where(errors[:count] <= errors[count:], torch.arange(count), torch.arange(count) + count)
+    phase = stft_phase(tried[better.to(tried.device)], config, num_frames=flat.shape[-1])
+    audio = griffin_lim(flat, config, n_iter=n_iter, init=phase, num_samples=num_samples)
+    return audio.reshape(*batch_shape, audio.shape[-1])
 
 
 def stft_phase(audio: Tensor, config: SpectrogramConfig, num_frames: int | None = None) -> Tensor:

@@ -75,7 +75,8 @@ def spectrogram_cmd(audio_path: Path, out_path: Path, model_config: bool, max_se
 @click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), required=True,
               help="WAV or FLAC file to write.")
 @click.option("--iterations", type=click.IntRange(0, 10_000), default=None,
-              help="Griffin-Lim iterations (default 100).")
+              help="Griffin-Lim iterations (default 100) after the better of two starts (random and zero phase, "
+                   "half as many iterations each).")
 @click.option("--gain-db", type=float, default=None,
               help="Level of a white pixel in dB, for PNGs without spectrostyle metadata (default -20).")
 @click.option("--ignore-metadata", is_flag=True,
@@ -94,7 +95,7 @@ def invert_cmd(png_path: Path, out_path: Path, iterations: int | None, gain_db: 
     from spectrostyle.core.audio import check_output_format, output_container, write_audio
     from spectrostyle.core.outputs import atomic_output, check_outputs
     from spectrostyle.core.png import load_png_channels
-    from spectrostyle.core.spectrogram import INVERT_ITERATIONS, griffin_lim
+    from spectrostyle.core.spectrogram import INVERT_ITERATIONS, invert_magnitudes
 
     depth = "float" if as_float else "16"
     check_output_format(out_path, depth)
@@ -113,8 +114,8 @@ def invert_cmd(png_path: Path, out_path: Path, iterations: int | None, gain_db: 
         note(f"'{png_path}' has no spectrostyle metadata; assuming the default config and a white-pixel level of "
              f"{spec.gain_db:g} dB")
     magnitudes = torch.stack([c.magnitude() for c in channels])  # (channels, F, T): one batch of Griffin-Lim
-    audio = griffin_lim(magnitudes, spec.config, n_iter=INVERT_ITERATIONS if iterations is None else iterations,
-                        seed=seed, num_samples=spec.num_samples).numpy().T
+    audio = invert_magnitudes(magnitudes, spec.config, n_iter=INVERT_ITERATIONS if iterations is None else iterations,
+                              seed=seed, num_samples=spec.num_samples).numpy().T
     with atomic_output(out_path) as tmp_path:
         write_audio(tmp_path, audio, sample_rate=spec.config.sample_rate, bit_depth=depth,
                     container=output_container(out_path))
