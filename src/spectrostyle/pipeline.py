@@ -37,6 +37,7 @@ from spectrostyle.core.device import default_workers, on_threads
 from spectrostyle.core.errors import InputError
 from spectrostyle.core.loudness import integrated_loudness, set_level
 from spectrostyle.core.outputs import atomic_output, check_outputs, staged_outputs
+from spectrostyle.core.shaping import spectral_balance, with_content_pitch, with_style_balance
 from spectrostyle.core.spectrogram import (
     Spectrogram,
     SpectrogramConfig,
@@ -44,11 +45,8 @@ from spectrostyle.core.spectrogram import (
     image_to_magnitude,
     magnitude,
     magnitude_to_image,
-    spectral_balance,
     stft,
     stft_phase,
-    with_content_pitch,
-    with_style_balance,
 )
 from spectrostyle.core.studio import follow_edges, high_band_profile, studio_audio
 from spectrostyle.methods.base import PHASE_INITS, TransferMethod, to_batch
@@ -123,7 +121,7 @@ def _load(source: Source, config: SpectrogramConfig, max_seconds: float, what: s
 class PreparedStyles:
     """Style sounds made ready once for many transfers by one method object (:func:`prepare_styles`): what the
     method needs of them, their spectrograms, and their high band (:func:`~spectrostyle.core.studio.high_band_profile`,
-    averaged) and spectral balance (:func:`~spectrostyle.core.spectrogram.spectral_balance`, averaged)."""
+    averaged) and spectral balance (:func:`~spectrostyle.core.shaping.spectral_balance`, averaged)."""
 
     method: TransferMethod
     prepared: Any
@@ -213,9 +211,9 @@ def transfer(content: Source, style: Source | Sequence[Source] | None = None,
     (:func:`~spectrostyle.core.loudness.set_level`). ``transients`` (0..1): how closely its attacks and gaps follow
     the content's (:func:`~spectrostyle.core.studio.follow_transients`; 0 leaves the method's own). ``keep_pitch``
     (0..1): how much of the content's harmonic fine structure replaces the result's (its pitch; the result keeps its
-    spectral envelope, :func:`~spectrostyle.core.spectrogram.with_content_pitch`); default the method's
+    spectral envelope, :func:`~spectrostyle.core.shaping.with_content_pitch`); default the method's
     (:attr:`TransferMethod.keep_pitch`: 1 for Fast and AdaIN, 0 for the others). ``balance`` (0..1): how far the
-    result's spectral balance moves toward the styles' (:func:`~spectrostyle.core.spectrogram.with_style_balance`);
+    result's spectral balance moves toward the styles' (:func:`~spectrostyle.core.shaping.with_style_balance`);
     default the method's (:meth:`TransferMethod.balance_share`: 1 for Slow, AdaIN's alpha (none along a curve), 0 for
     methods whose model is the style).
     """

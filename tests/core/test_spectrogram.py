@@ -111,7 +111,7 @@ def test_spectrogram_refuses_image_of_wrong_height():
 
 
 def test_with_content_pitch_moves_the_partials_and_keeps_the_envelope():
-    from spectrostyle.core.spectrogram import with_content_pitch
+    from spectrostyle.core.shaping import with_content_pitch
 
     bins, frames = 200, 4
     envelope = torch.linspace(0.6, 0.2, bins)[:, None].repeat(1, frames)  # the result's timbre: falling with frequency
@@ -132,7 +132,7 @@ def test_with_content_pitch_moves_the_partials_and_keeps_the_envelope():
     with pytest.raises(InputError, match="does not match"):
         with_content_pitch(result, content[:, :2])
     # with the rows' spacing given, only the band where pitch is heard takes the content's detail
-    from spectrostyle.core.spectrogram import PITCH_BAND_HZ
+    from spectrostyle.core.shaping import PITCH_BAND_HZ
 
     bin_hz = 40.0  # 200 rows: 0 to 8 kHz
     banded = with_content_pitch(result, content, bin_hz=bin_hz)
@@ -144,7 +144,7 @@ def test_with_content_pitch_moves_the_partials_and_keeps_the_envelope():
 
 
 def test_with_style_balance_moves_the_long_term_spectrum_toward_the_style_within_its_limit():
-    from spectrostyle.core.spectrogram import BALANCE_LIMIT_DB, spectral_balance, with_style_balance
+    from spectrostyle.core.shaping import BALANCE_LIMIT_DB, spectral_balance, with_style_balance
 
     bins, frames, db_range = 128, 40, 80.0
     rows = torch.linspace(0, 1, bins)[:, None]
