@@ -146,21 +146,35 @@ def test_with_content_pitch_moves_the_partials_and_keeps_the_envelope():
 def test_with_style_balance_moves_the_long_term_spectrum_toward_the_style_within_its_limit():
     from spectrostyle.core.shaping import BALANCE_LIMIT_DB, spectral_balance, with_style_balance
 
-    bins, frames, db_range = 128, 40, 80.0
+    bins, frames, db_range, bin_hz = 128, 40, 80.0, 62.5  # 0 to 8 kHz
     rows = torch.linspace(0, 1, bins)[:, None]
     result = (0.8 - 0.3 * rows).repeat(1, frames)  # darker: falls 24 dB to the top
     style = (0.8 - 0.1 * rows).repeat(1, frames)  # brighter: falls 8 dB
     result[:, -5:] = 0.0  # a silence stays silent
     wanted = spectral_balance(style, db_range)
-    moved = with_style_balance(result, wanted, 1.0, db_range)
+    moved = with_style_balance(result, wanted, 1.0, db_range, bin_hz=bin_hz)
     change_db = (moved - result)[:, 0].numpy() * db_range
     assert change_db[-10:].mean() > change_db[:10].mean() + 6.0  # the top lifted against the bottom
     assert np.abs(change_db).max() <= BALANCE_LIMIT_DB + 1e-3
     assert torch.equal(moved[:, -5:], result[:, -5:])
-    half = with_style_balance(result, wanted, 0.5, db_range)
+    half = with_style_balance(result, wanted, 0.5, db_range, bin_hz=bin_hz)
     torch.testing.assert_close(half - result, (moved - result) / 2, atol=1e-6, rtol=0)
-    assert torch.equal(with_style_balance(result, None, 1.0, db_range), result)
-    assert torch.equal(with_style_balance(result, wanted, 0.0, db_range), result)
+    assert torch.equal(with_style_balance(result, None, 1.0, db_range, bin_hz=bin_hz), result)
+    assert torch.equal(with_style_balance(result, wanted, 0.0, db_range, bin_hz=bin_hz), result)
     # a result with the style's balance already is left as it is (a level offset is no balance)
-    same = with_style_balance(style - 0.1, wanted, 1.0, db_range)
+    same = with_style_balance(style - 0.1, wanted, 1.0, db_range, bin_hz=bin_hz)
     torch.testing.assert_close(same, style - 0.1, atol=1e-6, rtol=0)
+
+
+def test_the_balance_follows_a_style_notes_envelope_not_its_partials():
+    from spectrostyle.core.shaping import spectral_balance, with_style_balance
+
+    bins, frames, db_range, bin_hz = 512, 30, 80.0, 15.625  # the models' rows: 0 to 8 kHz
+    envelope = (0.8 - 0.3 * torch.linspace(0, 1, bins))[:, None]
+    note = envelope.repeat(1, frames) - 0.2
+    for partial in range(17, bins - 2, 17):  # a C4's partials, 262 Hz apart and a window's lobe wide
+        note[partial - 2:partial + 3] += 0.3
+    result = envelope.repeat(1, frames)
+    moved = with_style_balance(result, spectral_balance(note, db_range), 1.0, db_range, bin_hz=bin_hz)
+    change_db = (moved - result)[40:480, 0].numpy() * db_range
+    assert change_db.max() - change_db.min() < 3.0  # no comb of boosts at the note's partials and cuts between

@@ -43,7 +43,8 @@ def with_content_pitch(image: Tensor, content: Tensor, strength: float = 1.0, *,
 
 
 BALANCE_LIMIT_DB = 6.0  # with_style_balance: the most a frequency is lifted or cut toward the style's balance
-BALANCE_SMOOTH_BINS = 9  # with_style_balance: the balance is compared over this many bins (about a tone's width)
+BALANCE_SMOOTH_HZ = 640.0  # with_style_balance: the balance is compared over this wide a band, wider than the partials'
+# spacing of most notes, so that a style note's harmonic comb is averaged out (its envelope is what is matched)
 
 
 def spectral_balance(image: Tensor, db_range: float) -> np.ndarray:
@@ -54,20 +55,22 @@ def spectral_balance(image: Tensor, db_range: float) -> np.ndarray:
     return pixels @ (loudness / max(float(loudness.sum()), 1e-300))
 
 
-def with_style_balance(image: Tensor, balance: np.ndarray | None, strength: float, db_range: float,
-                       limit_db: float = BALANCE_LIMIT_DB) -> Tensor:
-    """``image`` ``(F, T)`` with its spectral balance moved toward ``balance`` (``(F,)``, a style's
-    :func:`spectral_balance`) by ``strength`` (0..1): one gain per frequency over the whole sound (a matching
-    equaliser), the difference smoothed over :data:`BALANCE_SMOOTH_BINS`, level-neutral where the image is loud, and
-    held within +-``limit_db`` dB, so that the result takes the style's tonal balance without its drums losing their
-    hits or a quiet band turning into hiss. None or 0: ``image`` unchanged.
+def with_style_balance(image: Tensor, balance: np.ndarray | None, strength: float, db_range: float, *,
+                       bin_hz: float, limit_db: float = BALANCE_LIMIT_DB) -> Tensor:
+    """``image`` ``(F, T)`` (rows ``bin_hz`` apart) with its spectral balance moved toward ``balance`` (``(F,)``, a
+    style's :func:`spectral_balance`) by ``strength`` (0..1): one gain per frequency over the whole sound (a matching
+    equaliser), the difference smoothed over :data:`BALANCE_SMOOTH_HZ` (twice), level-neutral where the image is
+    loud, and held within +-``limit_db`` dB, so that the result takes the style's tonal balance without its drums
+    losing their hits or a quiet band turning into hiss. None or 0: ``image`` unchanged.
 
     The style methods move the fine texture; the average spectrum, which ears (and MFCCs) hear first as timbre, they
     move only part of the way. Written here because it is an equaliser on our own images."""
     if balance is None or strength <= 0:
         return image
     own = spectral_balance(image, db_range)
-    difference = moving_average(np.asarray(balance, dtype=np.float64) - own, BALANCE_SMOOTH_BINS)
+    width = max(1, round(BALANCE_SMOOTH_HZ / bin_hz)) | 1
+    difference = moving_average(moving_average(np.asarray(balance, dtype=np.float64) - own, width), width)  # twice:
+    # a triangular window, whose side lobes let far less of a comb through than one average's
     weights = 10.0 ** (own * db_range / 20.0)
     difference -= float(difference @ weights) / max(float(weights.sum()), 1e-300)
     limit = limit_db / db_range
