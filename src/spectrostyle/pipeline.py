@@ -293,9 +293,9 @@ def _pitch_and_balance(image: Tensor, content: Tensor, style_balance: np.ndarray
                        strengths: tuple[float, float], config: SpectrogramConfig) -> Tensor:
     """A result image ``(F, T)`` with the content's pitch (:func:`with_content_pitch`) and the styles' spectral balance
     (:func:`with_style_balance`) at ``strengths``."""
-    image = with_content_pitch(image, content, strengths[0], bin_hz=config.sample_rate / config.n_fft)
-    return with_style_balance(image, style_balance, strengths[1], -config.db_floor,
-                              bin_hz=config.sample_rate / config.n_fft)
+    bin_hz = config.sample_rate / config.n_fft
+    image = with_content_pitch(image, content, strengths[0], bin_hz=bin_hz)
+    return with_style_balance(image, style_balance, strengths[1], -config.db_floor, bin_hz=bin_hz)
 
 
 @dataclass

@@ -88,8 +88,7 @@ def _k_response(size: int, sample_rate: int):
     return response.to(torch.complex64)
 
 
-def _running_energy(audio: np.ndarray, sample_rate: int, at: np.ndarray, gain: np.ndarray | None = None
-                    ) -> np.ndarray:
+def _running_energy(audio: np.ndarray, sample_rate: int, at: np.ndarray) -> np.ndarray:
     """The K-weighted signal's energy summed from the start up to each index of ``at`` -> ``(len(at), channels)``.
     The filtering goes a chunk at a time, each started half a second early so that the filters have settled (their
     tails die away far sooner), so a long file needs no whole-length spectrum; each chunk's energy is summed between
@@ -100,8 +99,7 @@ def _running_energy(audio: np.ndarray, sample_rate: int, at: np.ndarray, gain: n
     for start in range(0, len(audio), STREAM_CHUNK):
         end = min(len(audio), start + STREAM_CHUNK)
         first = max(0, start - warm)
-        chunk = audio[first:end] if gain is None else audio[first:end] * gain[first:end, None]
-        squared = np.square(_k_weighted(chunk, sample_rate)[start - first:])
+        squared = np.square(_k_weighted(audio[first:end], sample_rate)[start - first:])
         cuts = np.unique(np.concatenate([[0], points[(points > start) & (points < end)] - start]))
         sums = np.add.reduceat(squared, cuts, axis=0, dtype=np.float64)  # from each cut to the next
         np.add.at(between, np.searchsorted(points, start + cuts, side="right"), sums)
@@ -165,21 +163,20 @@ def energy_block_powers(energy: np.ndarray, sample_rate: int, gain: np.ndarray |
     return (factor * (running[at[1]] - running[at[0]]) / int(round(BLOCK_S * sample_rate)))[:, None]
 
 
-def integrated_loudness(audio: np.ndarray, sample_rate: int, gain: np.ndarray | None = None) -> float | None:
-    """BS.1770-4 integrated loudness of ``audio`` ``(samples,)`` or ``(samples, channels)`` in LUFS (times the
-    per-sample ``gain`` ``(samples,)`` when given, without making that product whole); None when it has none (shorter
-    than one 400 ms block, or silent below the absolute gate).
+def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float | None:
+    """BS.1770-4 integrated loudness of ``audio`` ``(samples,)`` or ``(samples, channels)`` in LUFS; None when it has
+    none (shorter than one 400 ms block, or silent below the absolute gate).
 
     K-weighting, 400 ms blocks every 100 ms, the absolute gate at -70 LUFS and the relative gate 10 LU below, channel
     weights 1, 1, 1, 1.41, 1.41: as pyloudnorm measures (the tests hold the two within 0.01 LU). Written here because
     pyloudnorm's filters import scipy.signal, which alone takes longer than the 0.3 s a command may spend starting."""
-    powers = block_powers(audio, sample_rate, gain)
+    powers = block_powers(audio, sample_rate)
     return None if powers is None else gated_loudness(powers)
 
 
-def block_powers(audio: np.ndarray, sample_rate: int, gain: np.ndarray | None = None) -> np.ndarray | None:
+def block_powers(audio: np.ndarray, sample_rate: int) -> np.ndarray | None:
     """The mean K-weighted power of each of BS.1770's gating blocks of ``audio`` ``(samples,)`` or ``(samples,
-    channels)`` (times ``gain`` ``(samples,)`` when given) -> ``(blocks, channels)``: what the loudness is gated from
+    channels)`` -> ``(blocks, channels)``: what the loudness is gated from
     (a plain gain ``g`` scales every block by ``g ** 2``); None when it has no block (under 400 ms, or silent)."""
     audio = np.asarray(audio, dtype=np.float32)  # a long file is filtered in chunks: no whole-length copies
     audio = audio[:, None] if audio.ndim == 1 else audio
@@ -187,7 +184,7 @@ def block_powers(audio: np.ndarray, sample_rate: int, gain: np.ndarray | None = 
     if edges is None or not np.any(audio):
         return None
     starts, ends = edges
-    running = _running_energy(audio, sample_rate, np.concatenate([starts, ends]), gain)
+    running = _running_energy(audio, sample_rate, np.concatenate([starts, ends]))
     return (running[len(starts):] - running[:len(starts)]) / int(round(BLOCK_S * sample_rate))
 
 
