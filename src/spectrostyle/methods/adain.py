@@ -90,18 +90,24 @@ def load_adain(model: str = "default", encoder: str | None = None, *, device: st
     return cnn, decoder
 
 
+def mix_weights(mix: Sequence[float] | None, count: int) -> np.ndarray:
+    """The weights of ``count`` style sounds ``(count,)`` float64 summing to 1: ``mix`` normalised (default equal);
+    :class:`InputError` when their numbers differ, or a weight is negative, or all are 0."""
+    weights = np.asarray(list(mix) if mix is not None else [1.0] * count, dtype=np.float64)
+    if len(weights) != count or not count:
+        raise InputError(f"{count} style sounds but {len(weights)} style_mix weights")
+    if (weights < 0).any() or float(weights.sum()) <= 0:
+        raise InputError(f"style_mix weights must be >= 0 and not all 0, got {weights.tolist()}")
+    return weights / weights.sum()
+
+
 def style_statistics(encoder: AudioCNN, styles: Sequence[Tensor], mix: Sequence[float] | None = None, *,
                      tile_frames: int = 256, layers: Sequence[str] = (ENCODER_LAYER,)
                      ) -> dict[str, tuple[Tensor, Tensor]]:
     """Mixed channel means and standard deviations ``(1, C, 1, 1)`` at ``layers`` of style images, each
     ``(1, 1, F, T')`` of any length (encoded ``tile_frames`` at a time, so memory stays bounded); ``mix`` weights
     the styles (normalised to sum to 1; default equal)."""
-    weights = torch.tensor(list(mix) if mix is not None else [1.0] * len(styles), dtype=torch.float64)
-    if len(weights) != len(styles) or not len(styles):
-        raise InputError(f"{len(styles)} style sounds but {len(weights)} style_mix weights")
-    if (weights < 0).any() or float(weights.sum()) <= 0:
-        raise InputError(f"style_mix weights must be >= 0 and not all 0, got {weights.tolist()}")
-    weights = weights / weights.sum()
+    weights = mix_weights(mix, len(styles))
     mixed: dict[str, tuple[Tensor, Tensor]] = {}
     for style, weight in zip(styles, weights.tolist(), strict=True):
         sums: dict[str, list[Tensor]] = {}
@@ -239,10 +245,8 @@ class AdainMethod(TransferMethod):
 
     def style_weights(self, count: int) -> np.ndarray:
         """``style_mix``, normalised (equal without it)."""
-        if self.options.style_mix is None or len(self.options.style_mix) != count:
-            return super().style_weights(count)
-        weights = np.asarray(self.options.style_mix, dtype=np.float64)
-        return weights / weights.sum()
+        return super().style_weights(count) if self.options.style_mix is None else \
+            mix_weights(self.options.style_mix, count)
 
     def balance_share(self) -> float:
         """``alpha`` (a curve's one point); none along a curve (one balance for the whole sound cannot follow a morph
