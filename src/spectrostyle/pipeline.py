@@ -371,17 +371,14 @@ def _studio_output(raw: np.ndarray, runner: TransferMethod, content: _Loaded, st
     rate = output_rate or content.rate or model_rate
     channels = output_channels or (content.recording.shape[1] if content.recording is not None else 1)
     num_samples = round(len(content.recording) * rate / content.rate) if content.recording is not None else None
-    share = runner.style_share() if styles.high_band is not None else 0.0
-    # the content's high band only where it counts: a full-strength style needs no full-band STFT of the content
-    band = share * styles.high_band if share > 0 else 0.0
-    if share < 1:
-        band = band + (1.0 - share) * _high_band(content, model_rate)
+    share = runner.style_share() if styles.high_band is not None else 0.0  # the rest is the content's own high band
     if content.recording is not None:
         layout, layout_rate = content.recording, content.rate
     else:  # an array content: its mono audio at the model's rate gives the time structure
         layout, layout_rate = (None, None) if content.audio is None else (content.audio[:, None], model_rate)
     output = studio_audio(raw, model_rate, sample_rate=rate, channels=channels, content=layout,
-                          content_rate=layout_rate, profile=band, num_samples=num_samples,
+                          content_rate=layout_rate, profile=styles.high_band, content_share=1.0 - share,
+                          num_samples=num_samples,
                           max_processing_rate=MAX_PROCESSING_RATE, transients=transients)
     return output, rate
 

@@ -84,7 +84,7 @@ def test_the_envelope_streams_long_signals_in_chunks_without_seams(monkeypatch):
     rng = np.random.default_rng(5)
     audio = (0.3 * rng.standard_normal((5_000, 2))).astype(np.float32)
     whole = loudness.peak_envelope(audio, RATE)
-    monkeypatch.setattr(loudness, "STREAM_CHUNK", 777)
+    monkeypatch.setattr(loudness, "ENVELOPE_CHUNK", 777)
     np.testing.assert_allclose(loudness.peak_envelope(audio, RATE), whole, atol=1e-6)
     assert loudness.true_peak_db(audio, RATE) == pytest.approx(20 * np.log10(whole.max()), abs=1e-4)
     assert whole.shape == (5_000,) and np.all(whole >= np.abs(audio).max(axis=1))
@@ -132,3 +132,19 @@ def test_the_loudness_under_a_limiter_gain_reads_from_the_energy_as_measured():
         assert estimated == pytest.approx(integrated_loudness(hits * gain[:, None], 44_100), abs=0.05)
     assert loudness.gated_loudness(loudness.energy_block_powers(energy, 44_100)) == pytest.approx(
         integrated_loudness(hits, 44_100), abs=1e-4)
+
+
+def test_the_envelope_is_bs1770s_interpolator_sample_by_sample():
+    # the annex's filter as its phases convolved with the signal (y_p[n] = sum_k h_p[k] x[n - k], centred on tap 6):
+    # each sample's envelope is the largest of it and the four points from it towards the next sample
+    from spectrostyle.core import loudness
+
+    rng = np.random.default_rng(7)
+    audio = (0.4 * rng.standard_normal((3_000, 2)) * np.linspace(0.1, 1.0, 3_000)[:, None]).astype(np.float32)
+    phases = np.array(loudness.INTERPOLATOR_PHASES)
+    phases = np.concatenate([phases, phases[::-1, ::-1]])
+    centre = loudness.INTERPOLATOR_CENTRE
+    points = np.stack([[np.convolve(channel, taps)[centre:centre + len(audio)] for taps in phases]
+                       for channel in audio.T])  # (channels, phases, samples)
+    expected = np.maximum(np.abs(points).max(axis=(0, 1)), np.abs(audio).max(axis=1))
+    np.testing.assert_allclose(loudness.peak_envelope(audio, RATE), expected, rtol=1e-5, atol=1e-6)

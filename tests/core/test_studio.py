@@ -74,14 +74,14 @@ def test_the_content_stereo_image_survives():
 def test_each_band_of_each_channel_holds_the_content_share_of_the_result_as_made():
     # before the inverse STFT, the stereo stage sets each band and frame of each channel to what it should hold: the
     # channels' level differences by band equal the content's (up to the smoothing over frames)
-    from spectrostyle.core.studio import LOWEST_BAND_HZ, band_edges, band_energies, frame_size, studio_stft
+    from spectrostyle.core.studio import LOWEST_BAND_HZ, band_edges, band_energies, frame_size, image_bands, studio_stft
     from spectrostyle.core.studio import stereo_image as make_image
 
     content = stereo_recording()
     n_fft = frame_size(RATE)
     spectra = studio_stft(content.T, n_fft)
     mono = studio_stft(content.mean(axis=1)[None] * 0.5, n_fft)[0]
-    made = make_image(mono, spectra, RATE)
+    made = make_image(mono, spectra, RATE, image_bands(spectra, RATE))
     edges = band_edges(LOWEST_BAND_HZ, RATE / 2, first_edge_hz=0.0)
 
     def level_differences(bands: np.ndarray) -> np.ndarray:

@@ -1,5 +1,5 @@
 """The level of a result: its integrated loudness (ITU-R BS.1770-4) set to the content's or to a target, its true
-peak (4x oversampled, as BS.1770's annex 2 measures it) kept at or below a ceiling.
+peak (4x oversampled by BS.1770's annex 2 interpolating filter) kept at or below a ceiling.
 
 Style transfer rebuilds a sound from a spectrogram image whose level is the content's peak, so results came out
 anywhere from a few to 24 LU quieter or louder than their content. :func:`set_level` makes the level predictable:
@@ -13,12 +13,20 @@ import os
 from collections.abc import Iterator
 
 import numpy as np
-import soxr
 
 from spectrostyle.core.filters import moving_average, running_minimum
 
 TRUE_PEAK_CEILING_DB = -1.0  # dBTP: the usual ceiling for material that will be encoded or mixed
-OVERSAMPLING = 4  # BS.1770-4 annex 2: true peak from the signal oversampled 4x
+# BS.1770-4 annex 2: the true peak is read from the signal oversampled 4x by this 48-tap FIR, given as its first two
+# phases of 12 taps (the other two are these reversed); phase p interpolates between a sample and the next
+INTERPOLATOR_PHASES = (
+    (0.0017089843750, 0.0109863281250, -0.0196533203125, 0.0332031250000, -0.0594482421875, 0.1373291015625,
+     0.9721679687500, -0.1022949218750, 0.0476074218750, -0.0266113281250, 0.0148925781250, -0.0083007812500),
+    (-0.0291748046875, 0.0292968750000, -0.0517578125000, 0.0891113281250, -0.1665039062500, 0.4650878906250,
+     0.7797851562500, -0.2003173828125, 0.1015625000000, -0.0582275390625, 0.0330810546875, -0.0189208984375),
+)
+INTERPOLATOR_CENTRE = 6  # the tap of phase 0 that weighs the sample itself
+ENVELOPE_CHUNK = 1 << 16  # samples: the true-peak envelope is made this many at a time (they stay in cache)
 LIMITER_SPAN_S = 0.005  # the limiter's gain falls over this long before a peak and recovers over this long after
 BLOCK_S, BLOCK_STEP = 0.4, 0.25  # BS.1770's gating blocks: 400 ms, a new one every quarter block
 ABSOLUTE_GATE_LUFS, RELATIVE_GATE_LU = -70.0, 10.0
@@ -46,17 +54,17 @@ def _biquad(kind: str, gain_db: float, q: float, hz: float, sample_rate: int) ->
     return b / a[0], a / a[0]
 
 
-def _k_weighted(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+def _k_weighted(audio: np.ndarray, sample_rate: int):
     """``audio`` ``(samples, channels)`` through BS.1770's K-weighting (a +4 dB shelf above 1.5 kHz, a high pass at 38
-    Hz), applied as the two biquads' exact response in one zero-padded FFT: the same as filtering sample by sample
-    (to 1e-6 of the level) once the filters' tails, far shorter than the padding, have died away."""
+    Hz) -> ``(channels, samples)`` float32 tensor, applied as the two biquads' exact response in one zero-padded FFT:
+    the same as filtering sample by sample (to 1e-6 of the level) once the filters' tails, far shorter than the
+    padding, have died away."""
     import torch
 
     length = audio.shape[0]
     size = _fast_length(length + sample_rate // 2)  # half a second of padding holds the tails
     spectra = torch.fft.rfft(torch.as_tensor(np.ascontiguousarray(audio.T), dtype=torch.float32), n=size)
-    weighted = torch.fft.irfft(spectra * _k_response(size, sample_rate), n=size)[:, :length]
-    return weighted.numpy().T
+    return torch.fft.irfft(spectra * _k_response(size, sample_rate), n=size)[:, :length]
 
 
 def _fast_length(length: int) -> int:
@@ -99,7 +107,7 @@ def _running_energy(audio: np.ndarray, sample_rate: int, at: np.ndarray) -> np.n
     for start in range(0, len(audio), STREAM_CHUNK):
         end = min(len(audio), start + STREAM_CHUNK)
         first = max(0, start - warm)
-        squared = np.square(_k_weighted(audio[first:end], sample_rate)[start - first:])
+        squared = _k_weighted(audio[first:end], sample_rate)[:, start - first:].square().numpy().T
         cuts = np.unique(np.concatenate([[0], points[(points > start) & (points < end)] - start]))
         sums = np.add.reduceat(squared, cuts, axis=0, dtype=np.float64)  # from each cut to the next
         np.add.at(between, np.searchsorted(points, start + cuts, side="right"), sums)
@@ -111,14 +119,19 @@ def weighted_energy(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     BS.1770's channel weights -> ``(samples,)`` float32: what a gain that changes slowly (a limiter's) scales by its
     square, so that the loudness under many such gains follows without filtering again. Filtered a chunk at a time,
     each started half a second early (as :func:`_running_energy`)."""
+    import torch
+
     audio = np.asarray(audio, dtype=np.float32).reshape(len(audio), -1)
-    weights = _channel_weights(audio.shape[1]).astype(np.float32)
+    weights = torch.as_tensor(_channel_weights(audio.shape[1]), dtype=torch.float32)[:, None]
     energy = np.empty(len(audio), dtype=np.float32)
     warm = sample_rate // 2
     for start in range(0, len(audio), STREAM_CHUNK):
         end = min(len(audio), start + STREAM_CHUNK)
         first = max(0, start - warm)
-        energy[start:end] = np.square(_k_weighted(audio[first:end], sample_rate)[start - first:]) @ weights
+        # summed in torch: a numpy product this long would wake numpy's BLAS threads, which then spin against
+        # torch's on the same cores
+        weighted = _k_weighted(audio[first:end], sample_rate)[:, start - first:]
+        energy[start:end] = (weighted.square() * weights).sum(dim=0).numpy()
     return energy
 
 
@@ -220,55 +233,58 @@ def file_loudness(path: str | os.PathLike) -> float | None:
     return integrated_loudness(audio, sample_rate) if len(audio) else None
 
 
-def _envelope_pieces(audio: np.ndarray, sample_rate: int, gain: np.ndarray | None = None
-                     ) -> Iterator[tuple[int, np.ndarray]]:
+def _envelope_pieces(audio: np.ndarray, gain: np.ndarray | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """The true-peak envelope of ``audio`` ``(samples, channels)`` (times ``gain`` ``(samples,)``) a chunk at a time:
-    ``(start, envelope of the samples from start)``, in order, covering every sample once."""
-    stream = soxr.ResampleStream(sample_rate, sample_rate * OVERSAMPLING, audio.shape[1], dtype="float32",
-                                 quality="HQ")
-    held, made = np.zeros(0, dtype=np.float32), 0
-    for start in range(0, len(audio), STREAM_CHUNK):
-        chunk = audio[start:start + STREAM_CHUNK]
-        chunk = chunk if gain is None else chunk * gain[start:start + STREAM_CHUNK, None]
-        last = start + STREAM_CHUNK >= len(audio)
-        held = np.concatenate([held, _largest(np.abs(stream.resample_chunk(chunk, last=last)))])
-        whole = len(held) // OVERSAMPLING
-        piece = functools.reduce(np.maximum, [held[phase:whole * OVERSAMPLING:OVERSAMPLING]
-                                              for phase in range(OVERSAMPLING)])
-        held = held[whole * OVERSAMPLING:]
-        end = min(len(audio), made + len(piece)) if not last else len(audio)
-        piece = piece[: end - made] if len(piece) >= end - made else np.pad(piece, (0, end - made - len(piece)),
-                                                                             mode="edge" if len(piece) else "constant")
-        # the samples themselves count too
-        own = _largest(np.abs(audio[made:end]))
-        yield made, np.maximum(piece, own if gain is None else own * np.abs(gain[made:end]))
-        made = end
+    ``(start, envelope of the samples from start)``, in order, covering every sample once. Each sample's value is
+    the largest magnitude, over the channels, of it and of the four points the interpolator makes from it towards
+    the next sample (the 12-sample windows around it times the four phases' taps, in one matrix product)."""
+    import torch
+
+    taps = _interpolator_taps()  # (4, 12)
+    width = taps.shape[1]
+    before, after = INTERPOLATOR_CENTRE - 1, width - INTERPOLATOR_CENTRE  # the samples a window holds around its own
+    for start in range(0, len(audio), ENVELOPE_CHUNK):
+        end = min(len(audio), start + ENVELOPE_CHUNK)
+        first, last = max(0, start - before), min(len(audio), end + after)
+        chunk = audio[first:last] if gain is None else audio[first:last] * gain[first:last, None]
+        signal = torch.as_tensor(np.ascontiguousarray(chunk.T, dtype=np.float32))  # (channels, samples)
+        signal = torch.nn.functional.pad(signal, (before - (start - first), after - (last - end)))  # zeros past ends
+        windows = signal.unfold(1, width, 1)  # (channels, end - start, 12), a view
+        points = torch.matmul(taps, windows.transpose(1, 2)).abs_().amax(dim=1)  # (channels, end - start)
+        own = signal[:, before:before + end - start].abs()  # the samples themselves count too
+        yield start, functools.reduce(torch.maximum, [*points, *own]).numpy()
+
+
+@functools.lru_cache(maxsize=1)
+def _interpolator_taps():
+    """BS.1770's interpolating filter as ``(4, 12)`` float32: row p holds phase p's taps in window order (the oldest
+    sample first)."""
+    import torch
+
+    phases = np.array(INTERPOLATOR_PHASES)
+    phases = np.concatenate([phases, phases[::-1, ::-1]])  # (4, 12): phases 2 and 3 mirror 1 and 0
+    return torch.as_tensor(np.ascontiguousarray(phases[:, ::-1]), dtype=torch.float32)
 
 
 def peak_envelope(audio: np.ndarray, sample_rate: int, gain: np.ndarray | None = None) -> np.ndarray:
     """The true-peak envelope of ``audio`` ``(samples,)`` or ``(samples, channels)``: for each sample the largest
-    magnitude, over the channels, of it and of the signal oversampled 4x around it -> ``(samples,)`` float32. The
-    oversampling streams through soxr a chunk at a time, so a long file needs no 4x copy of itself. ``gain``
+    magnitude, over the channels, of it and of the signal oversampled 4x from it to the next sample -> ``(samples,)``
+    float32. The oversampling goes a chunk at a time, so a long file needs no 4x copy of itself. ``gain``
     ``(samples,)``: the envelope of ``audio`` times it, without making that product whole."""
     channels = np.asarray(audio, dtype=np.float32).reshape(len(audio), -1)
     envelope = np.zeros(len(channels), dtype=np.float32)
-    for start, piece in _envelope_pieces(channels, sample_rate, gain):
+    for start, piece in _envelope_pieces(channels, gain):
         envelope[start:start + len(piece)] = piece
     return envelope
 
 
-def _largest(magnitudes: np.ndarray) -> np.ndarray:
-    """The largest of each row of ``magnitudes`` ``(samples, channels)`` -> ``(samples,)``: a maximum of the columns,
-    many times faster in numpy than a reduction along a short last axis."""
-    return functools.reduce(np.maximum, magnitudes.T)
-
-
 def true_peak_db(audio: np.ndarray, sample_rate: int) -> float:
-    """The true peak of ``audio`` in dBTP (the largest magnitude of the signal oversampled 4x); -inf when silent."""
+    """The true peak of ``audio`` in dBTP (the largest magnitude of the signal oversampled 4x by BS.1770's
+    interpolator, the same filter at every ``sample_rate``); -inf when silent."""
     audio = np.asarray(audio, dtype=np.float32)
     if not audio.size or not np.any(audio):
         return float("-inf")
-    peak = max(float(piece.max()) for _, piece in _envelope_pieces(audio.reshape(len(audio), -1), sample_rate)
+    peak = max(float(piece.max()) for _, piece in _envelope_pieces(audio.reshape(len(audio), -1))
                if len(piece))
     return float(20.0 * np.log10(peak))
 
@@ -279,7 +295,7 @@ def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float = TRUE_PEAK_CEI
     look-ahead peak limiter (one gain for all channels): the gain falls ahead of each peak that would pass the
     ceiling (so nothing is clipped) and recovers after it.
 
-    Written here because the maintained audio libraries we use (librosa, soxr, pyloudnorm) measure but do not limit;
+    Written here because the maintained audio libraries we use (librosa, pyloudnorm) do not limit;
     it works on the 4x-oversampled magnitude, so the true peak, not only the sample peak, stays under the ceiling.
     ``in_place``: a float32 ``audio`` is overwritten with the result.
     """

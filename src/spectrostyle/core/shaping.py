@@ -52,7 +52,8 @@ def spectral_balance(image: Tensor, db_range: float) -> np.ndarray:
     every frame weighted by its loudness (silence says nothing of a timbre) -> ``(F,)`` in pixel units."""
     pixels = np.asarray(image.detach().cpu(), dtype=np.float64)
     loudness = (10.0 ** (pixels * db_range / 20.0)).sum(axis=0)
-    return pixels @ (loudness / max(float(loudness.sum()), 1e-300))
+    # a product and a sum rather than ``@``: numpy's BLAS would wake threads that then spin against torch's
+    return (pixels * (loudness / max(float(loudness.sum()), 1e-300))).sum(axis=1)
 
 
 def with_style_balance(image: Tensor, balance: np.ndarray | None, strength: float, db_range: float, *,
