@@ -289,12 +289,13 @@ class _Part:
     frames: int  # the frames of the result image this segment gives (its overlap with the next one left out)
 
 
-def _pitch_and_balance(image: Tensor, content: Tensor, style_balance: np.ndarray | None,
-                       strengths: tuple[float, float], config: SpectrogramConfig) -> Tensor:
-    """A result image ``(F, T)`` with the content's pitch (:func:`with_content_pitch`) and the styles' spectral balance
-    (:func:`with_style_balance`) at ``strengths``."""
+def _pitch_and_balance(runner: TransferMethod, image: Tensor, content: Tensor, style_balance: np.ndarray | None,
+                       strengths: tuple[float, float]) -> Tensor:
+    """A result image ``(F, T)`` of ``runner`` with the content's pitch (:func:`with_content_pitch`, in the method's
+    band) and the styles' spectral balance (:func:`with_style_balance`) at ``strengths``."""
+    config = runner.spectrogram_config
     bin_hz = config.sample_rate / config.n_fft
-    image = with_content_pitch(image, content, strengths[0], bin_hz=bin_hz)
+    image = with_content_pitch(image, content, strengths[0], bin_hz=bin_hz, band_hz=runner.pitch_band_hz)
     return with_style_balance(image, style_balance, strengths[1], -config.db_floor, bin_hz=bin_hz)
 
 
@@ -344,8 +345,8 @@ def _transfer_segment(runner: TransferMethod, part: _Part, styles: PreparedStyle
     batch = to_batch(loaded.spectrogram, runner.device)
     images, history = runner.stylise_images(batch, styles.prepared, progress=progress)
     image = images[0, 0].detach().cpu().clamp(0, 1)
-    image = _pitch_and_balance(image, batch[0, 0, :, : image.shape[-1]].cpu(), styles.balance, pitch_and_balance,
-                               config)
+    image = _pitch_and_balance(runner, image, batch[0, 0, :, : image.shape[-1]].cpu(), styles.balance,
+                               pitch_and_balance)
     result_spec = Spectrogram(image=image, gain_db=loaded.spectrogram.gain_db,
                               num_samples=loaded.spectrogram.num_samples, config=config)
     start: str | Tensor = init
@@ -424,7 +425,7 @@ def transfer_batch(contents: np.ndarray | Tensor, style: Source | Sequence[Sourc
             spectra = stft(part, config)[:, : config.n_freq]  # (b, F, T) complex, Nyquist dropped
             images, gains = magnitude_to_image(spectra.abs(), config)
             results = runner.stylise_images(images.unsqueeze(1).to(device), prepared)[0].detach().cpu().clamp(0, 1)
-            shaped = torch.stack([_pitch_and_balance(result[0], image, style_balance, strengths, config)
+            shaped = torch.stack([_pitch_and_balance(runner, result[0], image, style_balance, strengths)
                                   for result, image in zip(results, images, strict=True)])
             magnitudes = image_to_magnitude(shaped, config, gains)
             start = torch.angle(spectra) if init == "content" else "random"

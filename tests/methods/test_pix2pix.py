@@ -10,6 +10,7 @@ import soundfile as sf
 import torch
 
 from spectrostyle.core.errors import ConfigMismatchError, InputError
+from spectrostyle.core.shaping import with_content_pitch
 from spectrostyle.core.spectrogram import SpectrogramConfig
 from spectrostyle.methods.pix2pix import Pix2PixMethod
 from spectrostyle.methods.registry import make_options
@@ -80,8 +81,17 @@ def test_method_translates_a2b_only(tiny_model):
     assert result.audio.shape == content.shape and np.isfinite(result.audio).all()
     assert result.settings["direction"] == "a2b" and result.settings["phase_iterations"] == 8
     with torch.no_grad():
-        expected = load_model(tiny_model)(result.content.image[None, None])[0, 0]
+        made = load_model(tiny_model)(result.content.image[None, None])[0, 0]
+    # the generator's image, with the content's fine structure put back around the fundamental only
+    config = result.spectrogram.config
+    bin_hz = config.sample_rate / config.n_fft
+    low, high = Pix2PixMethod.pitch_band_hz
+    assert result.settings["keep_pitch"] == 1.0 and high < 1000.0
+    expected = with_content_pitch(made, result.content.image, 1.0, bin_hz=bin_hz, band_hz=(low, high))
     torch.testing.assert_close(result.spectrogram.image, expected, atol=1e-3, rtol=0)  # channels-last rounds apart
+    above = int(np.ceil(high / bin_hz)) + 1
+    torch.testing.assert_close(result.spectrogram.image[above:], made[above:], atol=1e-3, rtol=0)  # the model's own
+    assert float((result.spectrogram.image[: int(low / bin_hz)] - made[: int(low / bin_hz)]).abs().max()) > 1e-2
     with pytest.raises(InputError, match="one way only: '.*' turns flute into keyboard"):
         transfer(content, None, "pix2pix", model=tiny_model, direction="b2a")
     with pytest.raises(InputError, match="takes no style sound"):

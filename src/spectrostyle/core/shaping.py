@@ -13,15 +13,18 @@ from spectrostyle.core.filters import moving_average
 
 PITCH_ENVELOPE_BINS = 9  # with_content_pitch: a frame's spectral envelope, a moving average over this many bins
 PITCH_BAND_HZ = (3000.0, 4500.0)  # with_content_pitch: the content's fine structure in full below the first, faded
-# out up to the second; above it the result keeps its own detail (the pitch is heard in the lower partials)
+# out up to the second; above it the result keeps its own detail (the pitch is heard in the lower partials). A
+# method may take a narrower band (TransferMethod.pitch_band_hz)
 
 
 def with_content_pitch(image: Tensor, content: Tensor, strength: float = 1.0, *, bin_hz: float | None = None,
-                       envelope_bins: int = PITCH_ENVELOPE_BINS) -> Tensor:
+                       band_hz: tuple[float, float] = PITCH_BAND_HZ, envelope_bins: int = PITCH_ENVELOPE_BINS
+                       ) -> Tensor:
     """``image`` ``(F, T)`` with the harmonic fine structure of ``content`` (same shape; both in [0, 1], log
     magnitude): in every frame the image's spectral envelope (its moving average over ``envelope_bins`` frequency
     bins) plus the content's detail around its own envelope, blended in by ``strength`` (0: ``image`` unchanged).
-    With ``bin_hz`` (the rows' spacing in Hz) only up to :data:`PITCH_BAND_HZ`; without it, over every row.
+    With ``bin_hz`` (the rows' spacing in Hz) only in ``band_hz`` (in full below its first frequency, faded out up to
+    its second); without it, over every row.
 
     A method's result keeps its timbre, the envelope, while its partials sit where the content's do: the content's
     pitch, which networks blur on low notes (at 16 kHz a bin is 15.6 Hz, a 98 Hz note's partials six bins apart).
@@ -36,7 +39,7 @@ def with_content_pitch(image: Tensor, content: Tensor, strength: float = 1.0, *,
     kept = moving_average(result, envelope_bins, axis=0) + source - moving_average(source, envelope_bins, axis=0)
     weight = float(strength)
     if bin_hz is not None:
-        low, high = PITCH_BAND_HZ
+        low, high = band_hz
         weight = strength * np.clip((high - np.arange(image.shape[0]) * bin_hz) / (high - low), 0.0, 1.0)[:, None]
     blended = np.clip(result + weight * (kept - result), 0.0, 1.0)
     return torch.as_tensor(blended, dtype=image.dtype, device=image.device)

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from spectrostyle.core.device import resolve_device
+from spectrostyle.core.shaping import PITCH_BAND_HZ
 from spectrostyle.core.spectrogram import DEFAULT_ITERATIONS, Spectrogram, SpectrogramConfig
 from spectrostyle.core.vocabulary import DIRECTIONS
 
@@ -101,6 +102,8 @@ class TransferMethod(abc.ABC):
     # How much of the content's harmonic fine structure (its pitch) the result takes by default (0..1, the
     # pipeline's keep_pitch): 0 leaves the method's own result
     keep_pitch: ClassVar[float] = 0.0
+    # where that fine structure goes (Hz): in full below the first frequency, faded out up to the second
+    pitch_band_hz: ClassVar[tuple[float, float]] = PITCH_BAND_HZ
     Options: ClassVar[type] = CommonOptions
 
     def __init__(self, options: Any = None):

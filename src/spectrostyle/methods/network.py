@@ -145,7 +145,8 @@ class TranslationMethod(NetworkMethod):
     page_order = 20
     one_way: ClassVar[bool] = False  # True: the model translates A to B only
     # the instrument is in the fine structure too: with the content's put back, the audio CNN hears the source family
-    # again (shipped flute-keyboard models: 68 % of outputs heard as keyboard, 9 % with keep_pitch 0.5 or 1)
+    # again (shipped flute-keyboard models: 68 % of outputs heard as keyboard, 9 % with keep_pitch 0.5 or 1 up to
+    # 3 kHz); pix2pix takes it in a narrow band around the fundamental
     keep_pitch = 0.0
 
     @classmethod

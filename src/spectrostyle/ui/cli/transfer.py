@@ -142,9 +142,10 @@ def method_settings(values: dict[str, Any]) -> dict[str, Any]:
 @click.option("--keep-pitch", type=click.FloatRange(0.0, 1.0), default=None,
               help="How much of the content's harmonic fine structure the result takes: 1 puts its partials where "
                    "the content's are (the content's pitch, which networks blur on low notes) while the result keeps "
-                   "its spectral envelope (its timbre), below 4.5 kHz; 0 leaves the method's own. Default: 1 for "
-                   "fast and adain; 0 for gatys (Slow), and for cyclegan and pix2pix, whose instrument is in the fine "
-                   "structure too.")
+                   "its spectral envelope (its timbre), below 4.5 kHz (0.7 kHz for pix2pix: around the fundamental, "
+                   "its own partials above keep the translation); 0 leaves the method's own. Default: 1 for fast, "
+                   "adain and pix2pix; 0 for gatys (Slow) and cyclegan, whose instrument is in the fine structure "
+                   "too.")
 @click.option("--balance", type=click.FloatRange(0.0, 1.0), default=None,
               help="How far the result's spectral balance (its long-term spectrum, a matching equaliser of at most "
                    "6 dB) moves toward the style's. Default: the method's style share (1 for gatys, --alpha for "
