@@ -28,17 +28,24 @@ def moving_average(values: np.ndarray, size: int, axis: int = -1) -> np.ndarray:
     windows take running sums, whose error is relative to the largest values."""
     if size < 1 or size % 2 == 0:
         raise ValueError(f"the window must be an odd number of values, got {size}")
-    values = np.asarray(values, dtype=np.float64)
+    values = np.ascontiguousarray(values, dtype=np.float64)  # slices along any axis then read whole rows
     axis = axis % values.ndim
-    padded = np.moveaxis(_padded(values, size // 2, axis), axis, -1)
-    length = padded.shape[-1] - size + 1
+    padded = _padded(values, size // 2, axis)
+    length = padded.shape[axis] - size + 1
+
+    def along(array: np.ndarray, start: int) -> np.ndarray:  # ``length`` values along ``axis`` from ``start``: a view
+        index = [slice(None)] * array.ndim
+        index[axis] = slice(start, start + length)
+        return array[tuple(index)]
+
     if size <= SHIFTED_SUM_MAX:
-        total = padded[..., :length].copy()
+        total = along(padded, 0).copy()
         for shift in range(1, size):
-            total += padded[..., shift:shift + length]
-        return np.moveaxis(total / size, -1, axis)
-    running = np.concatenate([np.zeros(padded.shape[:-1] + (1,)), np.cumsum(padded, axis=-1)], axis=-1)
-    return np.moveaxis((running[..., size:] - running[..., :-size]) / size, -1, axis)
+            total += along(padded, shift)
+        return total / size
+    zeros = np.zeros(padded.shape[:axis] + (1,) + padded.shape[axis + 1:])
+    running = np.concatenate([zeros, np.cumsum(padded, axis=axis)], axis=axis)
+    return (along(running, size) - along(running, 0)) / size
 
 
 def running_minimum(values: np.ndarray, size: int) -> np.ndarray:
