@@ -1,4 +1,5 @@
-"""The numpy moving average and running minimum equal scipy.ndimage's (mode "nearest")."""
+"""The numpy moving average and running minimum equal scipy.ndimage's (mode "nearest"); held peaks follow their
+recursion."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
-from spectrostyle.core.filters import moving_average, running_minimum
+from spectrostyle.core.filters import held_peaks, moving_average, running_minimum
 
 
 @pytest.mark.parametrize(("n", "size"), [(1, 1), (5, 3), (100, 7), (1000, 441), (10, 21), (1001, 5)])
@@ -34,3 +35,19 @@ def test_a_short_window_keeps_small_values_after_large_ones_exact():
     averaged = moving_average(values, 5)
     np.testing.assert_allclose(averaged[-20:], 1e-6, rtol=1e-12)
     assert (averaged[55:68] == 0.0).all()
+
+
+def test_held_peaks_fall_back_as_their_recursion_says():
+    rng = np.random.default_rng(2)
+    values = rng.random((3, 400)) ** 6
+    values[:, 150:220] = 0.0  # a silence: the held value keeps falling through it
+    release = 0.9
+    expected = np.empty_like(values)
+    current = values[:, 0]
+    for t in range(values.shape[1]):
+        current = np.maximum(values[:, t], release * current)
+        expected[:, t] = current
+    np.testing.assert_allclose(held_peaks(values, release), expected, rtol=1e-9)
+    assert held_peaks(np.zeros(5), 0.5).tolist() == [0.0] * 5
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        held_peaks(values, 1.0)

@@ -26,7 +26,7 @@ import soxr
 import torch
 
 from spectrostyle.core.audio import fit_length
-from spectrostyle.core.filters import moving_average
+from spectrostyle.core.filters import held_peaks, moving_average
 
 CROSSOVER_OF_NYQUIST = 0.9  # the band made here starts at this share of the model's Nyquist frequency
 FRAME_SECONDS = 0.046  # STFT frame (a power of two near this: 2048 samples at 44.1 and 48 kHz), hop a quarter
@@ -37,7 +37,8 @@ MAX_MONO_LIFT = 8.0  # what the mono mix lost of channels that do not share a ba
 SMOOTHING_FRAMES = 5  # band energies are averaged over this many frames before levels and correlations are taken
 DECORRELATION_DELAYS_S = (0.0007, 0.0049)  # the decorrelated copy's per-band delays are drawn from this range
 DECORRELATION_SEED = 1770
-ENVELOPE_SECONDS = 0.1  # follow_transients: the time structure finer than this follows the content's
+ENVELOPE_SECONDS = 0.1  # follow_transients: a band's envelope is at least its mean over this long, centred (ahead of
+TRANSIENT_RELEASE_S = 0.15  # a hit it rises with it) and its peaks held, falling back over this long (after a hit)
 TRANSIENT_GAIN_DB = (-30.0, 12.0)  # follow_transients: the most a frame of a band is cut or lifted
 SILENCE_DB = (-40.0, -60.0)  # silence_gain_db: below the first (dB under the content's body) the gate starts to
 # close, below the second it is shut: the result is then no louder against its own body than the content is
@@ -189,23 +190,31 @@ def follow_transients(spectrum: torch.Tensor, content_bands: np.ndarray, sample_
                       ) -> torch.Tensor:
     """``spectrum`` ``(bins, frames)`` with the fine time structure of a content of band energies ``content_bands``
     ``(channels, bands, frames)`` (:func:`image_bands`, on the same frames): in each third-octave band, the energy of
-    every frame against its neighbourhood (:data:`ENVELOPE_SECONDS`) is set to the content's, to the power
-    ``strength`` (0: unchanged). Attacks rise and gaps fall where the content's do, while the result keeps its own
-    spectrum and slow envelope; the gain is held within :data:`TRANSIENT_GAIN_DB`."""
+    every frame against the band's envelope is set to the content's, to the power ``strength`` (0: unchanged).
+    Attacks rise, tails decay and gaps fall where the content's do, under the result's own envelope and spectrum; the
+    gain is held within :data:`TRANSIENT_GAIN_DB`.
+
+    The envelope is the larger of the band's centred mean over :data:`ENVELOPE_SECONDS` and its peaks held, falling
+    back over :data:`TRANSIENT_RELEASE_S`. Against the mean alone, a content's tail comes back up to its envelope once
+    the window has left the hit, and a result whose hits are smeared over their tails comes back up with it: a second
+    onset about 0.1 s after each hit (Slow on drum loops). The held peaks keep the tail under the envelope until the
+    next hit; the centred mean rises ahead of a hit and keeps the result's smear before it down."""
     if strength <= 0:
         return spectrum
     num_bins, frames = spectrum.shape
     n_fft = 2 * (num_bins - 1)
     bin_hz = sample_rate / n_fft
     edges = image_band_edges(sample_rate)
-    width = max(3, round(ENVELOPE_SECONDS * sample_rate / (n_fft // 4)) | 1)
+    hop_s = (n_fft // 4) / sample_rate
+    width = max(3, round(ENVELOPE_SECONDS / hop_s) | 1)
+    release = math.exp(-hop_s / TRANSIENT_RELEASE_S)  # the held peaks' fall per frame
     content_energy = content_bands.sum(axis=0)  # (bands, frames)
     result_energy = band_energies(power_of(spectrum), bin_hz, edges)
 
     def fine(energy: np.ndarray) -> np.ndarray:
         floor = 1e-6 * energy.max(axis=-1, keepdims=True) + 1e-20  # below -60 dB of the band's peak: no structure
-        return (energy + floor) / (np.maximum(moving_average(energy, width), 0.0)
-                                   + floor)
+        envelope = np.maximum(moving_average(energy, width), held_peaks(energy, release))
+        return (energy + floor) / (envelope + floor)
 
     gain_db = np.clip(10.0 * strength * np.log10(fine(content_energy) / fine(result_energy)), *TRANSIENT_GAIN_DB)
     gain_db = gain_db + strength * silence_gain_db(content_energy.sum(axis=0),
