@@ -11,10 +11,14 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from spectrostyle.core.filters import moving_average, running_minimum
+
+if TYPE_CHECKING:  # torch is imported where it is used: the meter alone starts without it
+    import torch
 
 TRUE_PEAK_CEILING_DB = -1.0  # dBTP: the usual ceiling for material that will be encoded or mixed
 # BS.1770-4 annex 2: the true peak is read from the signal oversampled 4x by this 48-tap FIR, given as its first two
@@ -96,18 +100,26 @@ def _k_response(size: int, sample_rate: int):
     return response.to(torch.complex64)
 
 
-def _running_energy(audio: np.ndarray, sample_rate: int, at: np.ndarray) -> np.ndarray:
-    """The K-weighted signal's energy summed from the start up to each index of ``at`` -> ``(len(at), channels)``.
-    The filtering goes a chunk at a time, each started half a second early so that the filters have settled (their
-    tails die away far sooner), so a long file needs no whole-length spectrum; each chunk's energy is summed between
-    the indices only (no running sum of every sample)."""
-    points = np.unique(at)
-    between = np.zeros((len(points) + 1, audio.shape[1]))  # [k]: the energy from points[k - 1] up to points[k]
+def _k_weighted_squares(audio: np.ndarray, sample_rate: int) -> Iterator[tuple[int, torch.Tensor]]:
+    """The square of the K-weighted ``audio`` ``(samples, channels)`` a chunk at a time: ``(start, (channels,
+    chunk samples) float32 tensor)``, in order, covering every sample once. Each chunk is filtered from half a second
+    early so that the filters have settled (their tails die away far sooner): a long file needs no whole-length
+    spectrum."""
     warm = sample_rate // 2
     for start in range(0, len(audio), STREAM_CHUNK):
-        end = min(len(audio), start + STREAM_CHUNK)
         first = max(0, start - warm)
-        squared = _k_weighted(audio[first:end], sample_rate)[:, start - first:].square().numpy().T
+        yield start, _k_weighted(audio[first:start + STREAM_CHUNK], sample_rate)[:, start - first:].square()
+
+
+def _running_energy(audio: np.ndarray, sample_rate: int, at: np.ndarray) -> np.ndarray:
+    """The K-weighted signal's energy summed from the start up to each index of ``at`` -> ``(len(at), channels)``,
+    filtered a chunk at a time (:func:`_k_weighted_squares`); each chunk's energy is summed between the indices only
+    (no running sum of every sample)."""
+    points = np.unique(at)
+    between = np.zeros((len(points) + 1, audio.shape[1]))  # [k]: the energy from points[k - 1] up to points[k]
+    for start, squares in _k_weighted_squares(audio, sample_rate):
+        squared = squares.numpy().T
+        end = start + len(squared)
         cuts = np.unique(np.concatenate([[0], points[(points > start) & (points < end)] - start]))
         sums = np.add.reduceat(squared, cuts, axis=0, dtype=np.float64)  # from each cut to the next
         np.add.at(between, np.searchsorted(points, start + cuts, side="right"), sums)
@@ -117,21 +129,17 @@ def _running_energy(audio: np.ndarray, sample_rate: int, at: np.ndarray) -> np.n
 def weighted_energy(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """The K-weighted energy of each sample of ``audio`` ``(samples, channels)``, summed over the channels with
     BS.1770's channel weights -> ``(samples,)`` float32: what a gain that changes slowly (a limiter's) scales by its
-    square, so that the loudness under many such gains follows without filtering again. Filtered a chunk at a time,
-    each started half a second early (as :func:`_running_energy`)."""
+    square, so that the loudness under many such gains follows without filtering again. Filtered a chunk at a time
+    (:func:`_k_weighted_squares`)."""
     import torch
 
     audio = np.asarray(audio, dtype=np.float32).reshape(len(audio), -1)
     weights = torch.as_tensor(_channel_weights(audio.shape[1]), dtype=torch.float32)[:, None]
     energy = np.empty(len(audio), dtype=np.float32)
-    warm = sample_rate // 2
-    for start in range(0, len(audio), STREAM_CHUNK):
-        end = min(len(audio), start + STREAM_CHUNK)
-        first = max(0, start - warm)
+    for start, squares in _k_weighted_squares(audio, sample_rate):
         # summed in torch: a numpy product this long would wake numpy's BLAS threads, which then spin against
         # torch's on the same cores
-        weighted = _k_weighted(audio[first:end], sample_rate)[:, start - first:]
-        energy[start:end] = (weighted.square() * weights).sum(dim=0).numpy()
+        energy[start:start + squares.shape[1]] = (squares * weights).sum(dim=0).numpy()
     return energy
 
 

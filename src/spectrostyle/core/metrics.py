@@ -153,11 +153,11 @@ def stereo_image(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.nd
     """The stereo image of ``audio`` ``(samples, 2)`` by third-octave band (150 Hz up; one band below):
     inter-channel level difference in dB (left over right), correlation (-1..1, the normalised real cross-spectrum,
     as a correlation meter reads a band), and each band's share of the energy -> three ``(bands,)`` arrays."""
-    from spectrostyle.core.studio import LOWEST_BAND_HZ, band_edges, band_energies, frame_size, studio_stft
+    from spectrostyle.core.studio import band_energies, frame_size, image_band_edges, studio_stft
 
     n_fft = frame_size(sample_rate)
     spectra = studio_stft(np.asarray(audio, dtype=np.float32).T, n_fft)
-    edges = band_edges(LOWEST_BAND_HZ, sample_rate / 2, first_edge_hz=0.0)
+    edges = image_band_edges(sample_rate)  # the bands the studio stage sets the image in
     bin_hz = sample_rate / n_fft
     energy = band_energies(spectra.abs() ** 2, bin_hz, edges).sum(axis=-1)  # (2, bands)
     cross = band_energies((spectra[0] * spectra[1].conj()).real, bin_hz, edges, signed=True).sum(axis=-1)

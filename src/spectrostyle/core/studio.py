@@ -209,7 +209,7 @@ def follow_transients(spectrum: torch.Tensor, content_bands: np.ndarray, sample_
     width = max(3, round(ENVELOPE_SECONDS / hop_s) | 1)
     release = math.exp(-hop_s / TRANSIENT_RELEASE_S)  # the held peaks' fall per frame
     content_energy = content_bands.sum(axis=0)  # (bands, frames)
-    result_energy = band_energies(power_of(spectrum), bin_hz, edges)
+    result_energy = image_bands(spectrum[None], sample_rate)[0]  # (bands, frames), as the content's
 
     def fine(energy: np.ndarray) -> np.ndarray:
         floor = 1e-6 * energy.max(axis=-1, keepdims=True) + 1e-20  # below -60 dB of the band's peak: no structure
