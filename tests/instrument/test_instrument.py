@@ -13,6 +13,7 @@ from spectrostyle.instrument.keys import (
     key_ranges,
     parse_keys,
     parse_velocities,
+    refine_pitch,
     root_key_from_name,
     velocity_ranges,
 )
@@ -64,6 +65,18 @@ def test_a_sustained_note_is_tuned_and_looped_without_a_click():
     assert (end - start) / RATE >= 0.25
     assert seam_jump(sample.audio, sample.loop) <= 1.0
     assert 100 * (detect_root_key(sample.audio[:, 0], RATE)[1] - 60) == pytest.approx(0.0, abs=5.0)
+
+
+def test_the_harmonics_pitch_is_trusted_within_the_span_of_pyins_frames():
+    tone = held_tone(69.0, rate=22_050)  # 440 Hz
+    grid_slip = 440.0 * 2 ** (12.5 / 1200)  # pYIN's median a grid step and more above the note
+    # its frames read one step either side of that median: the harmonics' 440 Hz lies within them
+    frames = grid_slip * 2 ** (np.repeat([-10.0, 0.0, 10.0], [10, 20, 10]) / 1200)
+    assert 100 * (refine_pitch(tone, 22_050, grid_slip, heard_hz=frames) - 69) == pytest.approx(0.0, abs=0.5)
+    # frames all on the median: the harmonics, further than a step from it, are not trusted
+    steady = np.full(40, grid_slip)
+    assert 100 * (refine_pitch(tone, 22_050, grid_slip, heard_hz=steady) - 69) == pytest.approx(12.5, abs=0.01)
+    assert 100 * (refine_pitch(tone, 22_050, grid_slip) - 69) == pytest.approx(12.5, abs=0.01)
 
 
 def test_a_decaying_note_is_a_one_shot():

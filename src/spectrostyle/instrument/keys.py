@@ -47,7 +47,7 @@ def detect_root_key(audio: np.ndarray, sample_rate: int) -> tuple[int | None, fl
     ``(None, nan)`` for a sound with no pitch (under a fifth of its frames voiced).
 
     pYIN's median f0 (on a grid of 10 cents), refined to a fraction of a cent by the peaks of the sound's first
-    harmonics in a long spectrum of its loudest second (:func:`refine_pitch`)."""
+    harmonics in a long spectrum of its loudest second (:func:`refine_pitch`), within the span of pYIN's frames."""
     import soxr
 
     from spectrostyle.core.metrics import f0_track
@@ -60,7 +60,9 @@ def detect_root_key(audio: np.ndarray, sample_rate: int) -> tuple[int | None, fl
     heard = f0[voiced & np.isfinite(f0)]
     if len(heard) < max(3, 0.2 * len(f0)):
         return None, float("nan")
-    pitch = refine_pitch(mono, sample_rate, _above_missing_fundamental(mono, sample_rate, float(np.median(heard))))
+    median = float(np.median(heard))
+    f0_hz = _above_missing_fundamental(mono, sample_rate, median)
+    pitch = refine_pitch(mono, sample_rate, f0_hz, heard_hz=heard * (f0_hz / median))
     return int(np.clip(round(pitch), 0, 127)), pitch
 
 
@@ -89,11 +91,16 @@ def _loudest(audio: np.ndarray, sample_rate: int, seconds: float = 1.0) -> np.nd
     return audio[start:start + window]
 
 
-def refine_pitch(audio: np.ndarray, sample_rate: int, f0_hz: float, harmonics: int = 4) -> float:
+def refine_pitch(audio: np.ndarray, sample_rate: int, f0_hz: float, harmonics: int = 4, *,
+                 heard_hz: np.ndarray | None = None) -> float:
     """The fractional MIDI pitch of ``audio`` within :data:`REFINE_CENTS` of ``f0_hz``: the peaks of its first
     ``harmonics`` harmonics in the zero-padded spectrum of its loudest second, each placed between bins by a parabola
     through the log magnitudes, divided by their number, averaged by magnitude (``f0_hz`` itself where they
-    disagree)."""
+    disagree).
+
+    The refinement is trusted within one step of pYIN's grid (half :data:`REFINE_CENTS`) of ``f0_hz``, or of the
+    10th to 90th percentile of pYIN's frames ``heard_hz`` (Hz) where given: the median of grid readings that wander
+    across steps may sit more than a step from the note the harmonics show."""
     segment = _loudest(np.asarray(audio, dtype=np.float64), sample_rate)
     window = len(segment)
     segment = segment * np.hanning(window)
@@ -119,7 +126,12 @@ def refine_pitch(audio: np.ndarray, sample_rate: int, f0_hz: float, harmonics: i
     if np.ptp(1200 * np.log2(estimates / estimates[0])) > 2 * REFINE_CENTS:  # the peaks disagree: keep pYIN's
         return float(69.0 + 12.0 * np.log2(f0_hz / 440.0))
     refined = float(np.log2(np.average(estimates, weights=weights) / f0_hz))
-    if abs(1200.0 * refined) > REFINE_CENTS / 2:  # further than pYIN's grid allows: a smeared peak, keep pYIN's
+    low, high = 0.0, 0.0
+    if heard_hz is not None and len(heard_hz):
+        spread = 1200.0 * np.log2(np.percentile(np.asarray(heard_hz, dtype=np.float64), [10, 90]) / f0_hz)
+        low, high = min(low, float(spread[0])), max(high, float(spread[1]))
+    low, high = low - REFINE_CENTS / 2, high + REFINE_CENTS / 2
+    if not low <= 1200.0 * refined <= high:  # further than pYIN heard: a smeared peak, keep pYIN's
         refined = 0.0
     return float(69.0 + 12.0 * (np.log2(f0_hz / 440.0) + refined))
 
