@@ -188,9 +188,7 @@ def build_instrument(notes: Sequence[SourceNote], method: TransferMethod,
     prepared = style if isinstance(style, PreparedStyles) else prepare_styles(method, style)
     for note in tqdm(notes, desc=f"instrument ({method.name})", unit="note", disable=not progress):
         begun = time.perf_counter()
-        # no balance equaliser: samples are tuned by their detected pitch, and its tilt of the partials moved one
-        # AdaIN sample's reading 11.3 cents off after tuning (the samples' goal: 10 cents); 0.0 cents without it
-        result = transfer(Recording(note.audio, note.sample_rate), prepared, method, balance=0.0)
+        result = transfer(Recording(note.audio, note.sample_rate), prepared, method)
         heard_root, pitch = detect_root_key(result.output.mean(axis=1), result.output_rate)
         # a result heard more than a tritone away is a pitch-tracking slip (an octave, a fifth): left as it is
         pitch = pitch if heard_root is not None and abs(pitch - note.root) < MAX_RETUNE_SEMITONES else float(note.root)
