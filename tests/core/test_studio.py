@@ -49,6 +49,25 @@ def test_band_extension_follows_the_style_share_above_8khz():
     assert high_band_share_db(through_model(content), MODEL_RATE, above_hz=7_900) < -40  # the model's band ends
 
 
+def shaped_noise(seconds: float, rate: int, gain, seed: int = 3) -> np.ndarray:
+    """``(samples,)``: ``seconds`` of white noise whose spectrum is multiplied by ``gain(hz)``."""
+    n = int(seconds * rate)
+    spectrum = np.fft.rfft(np.random.default_rng(seed).standard_normal(n)) * gain(np.fft.rfftfreq(n, 1 / rate))
+    return (0.1 * np.fft.irfft(spectrum, n)).astype(np.float32)
+
+
+def test_band_extension_follows_the_styles_envelope_within_a_third_octave():
+    # a style whose band falls 30 dB an octave above 7.2 kHz, and a result bright at the bottom of the octave that
+    # is copied up (3.6-4 kHz) and dark above it: the copy's tilt must not stay within the first bands
+    style = shaped_noise(4.0, RATE, lambda hz: np.where(hz > 7200, (np.maximum(hz, 1) / 7200) ** -5.0, 1.0))
+    result = shaped_noise(4.0, MODEL_RATE, lambda hz: np.select([(hz > 3600) & (hz < 4000), hz >= 4000],
+                                                                [3.0, 0.1], 1.0))
+    out = studio_audio(result, MODEL_RATE, sample_rate=RATE, channels=1,
+                       profile=high_band_profile(style, RATE, MODEL_RATE))
+    # third-octave bands leave it 4.9 dB under the style's share
+    assert high_band_share_db(out[:, 0], RATE) - high_band_share_db(style, RATE) == pytest.approx(0.0, abs=1.5)
+
+
 def test_no_high_band_is_invented_where_the_style_has_none():
     content = stereo_recording()
     dull_style = soxr.resample(harmonic_note(330.0, 2.0, MODEL_RATE), MODEL_RATE, RATE)

@@ -6,7 +6,7 @@ result to the output's rate and channels in one STFT at that rate:
 - **Band extension** (spectral band replication, as HE-AAC's SBR): the band above the crossover (0.9 of the model's
   Nyquist frequency) is patched from the octave below it by frequency shifts of whole multiples of 4 STFT bins
   (with the hop a quarter of the frame, a shifted bin's phase advances as its new frequency needs: a clean
-  single-sideband shift), then each third-octave band is set, frame by frame, to the share of the frame's
+  single-sideband shift), then each sixth-octave band is set, frame by frame, to the share of the frame's
   low-band energy that the same band holds in the style (:func:`high_band_profile`). The temporal envelope thus
   follows the result, the spectral envelope the style; a style without a high band gives none.
 - **Stereo image** (parametric stereo, as HE-AAC v2): per band and frame, each channel's level against the content's
@@ -31,6 +31,7 @@ from spectrostyle.core.filters import held_peaks, moving_average
 CROSSOVER_OF_NYQUIST = 0.9  # the band made here starts at this share of the model's Nyquist frequency
 FRAME_SECONDS = 0.046  # STFT frame (a power of two near this: 2048 samples at 44.1 and 48 kHz), hop a quarter
 BANDS_PER_OCTAVE = 3
+HIGH_BANDS_PER_OCTAVE = 6  # band extension's bands: sixth octaves follow the envelope within a third-octave's span
 LOWEST_BAND_HZ = 150.0  # stereo bands: one band below this, third octaves above
 MAX_BAND_GAIN_DB = 24.0  # band extension never lifts a patched band by more than this (no hiss from near-silence)
 MAX_MONO_LIFT = 8.0  # what the mono mix lost of channels that do not share a band is restored up to 18 dB
@@ -71,10 +72,12 @@ def studio_istft(spectra: torch.Tensor, n_fft: int, num_samples: int) -> np.ndar
     return audio.numpy().astype(np.float32)
 
 
-def band_edges(low_hz: float, high_hz: float, first_edge_hz: float | None = None) -> np.ndarray:
-    """Third-octave band edges in Hz from ``low_hz`` to ``high_hz`` (``first_edge_hz``: an extra edge below)."""
-    count = max(1, math.ceil(BANDS_PER_OCTAVE * math.log2(high_hz / low_hz)))
-    edges = low_hz * 2.0 ** (np.arange(count + 1) / BANDS_PER_OCTAVE)
+def band_edges(low_hz: float, high_hz: float, first_edge_hz: float | None = None,
+               per_octave: int = BANDS_PER_OCTAVE) -> np.ndarray:
+    """Band edges in Hz from ``low_hz`` to ``high_hz``, ``per_octave`` bands an octave (``first_edge_hz``: an extra
+    edge below)."""
+    count = max(1, math.ceil(per_octave * math.log2(high_hz / low_hz)))
+    edges = low_hz * 2.0 ** (np.arange(count + 1) / per_octave)
     edges[-1] = high_hz
     return np.concatenate([[first_edge_hz], edges]) if first_edge_hz is not None else edges
 
@@ -153,8 +156,8 @@ def _within(edges_hz: np.ndarray, sample_rate: int, n_fft: int) -> np.ndarray:
 
 
 def high_band_edges(model_rate: int) -> np.ndarray:
-    """The band-extension bands' edges in Hz: third octaves from the crossover up to 24 kHz."""
-    return band_edges(CROSSOVER_OF_NYQUIST * model_rate / 2, 24_000.0)
+    """The band-extension bands' edges in Hz: sixth octaves from the crossover up to 24 kHz."""
+    return band_edges(CROSSOVER_OF_NYQUIST * model_rate / 2, 24_000.0, per_octave=HIGH_BANDS_PER_OCTAVE)
 
 
 def extend_band(spectrum: torch.Tensor, sample_rate: int, model_rate: int, profile: np.ndarray) -> torch.Tensor:
