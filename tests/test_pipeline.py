@@ -161,3 +161,21 @@ def test_precisions_of_the_feature_pass(untrained_net, tmp_path, capsys):
                      "-o", str(tmp_path / "out.wav"), flag, value])
         assert code == 2
         assert value in capsys.readouterr().err and not (tmp_path / "out.wav").exists()
+
+
+def test_each_method_balances_within_its_own_limit():
+    from spectrostyle.core.shaping import BALANCE_LIMIT_DB, spectral_balance
+    from spectrostyle.methods.adain import AdainMethod
+    from spectrostyle.pipeline import _pitch_and_balance
+
+    frames = 40
+    for runner in (GatysMethod(), AdainMethod()):
+        config = runner.spectrogram_config
+        db_range = -config.db_floor
+        rows = torch.linspace(0, 1, config.n_fft // 2 + 1)[:, None]
+        result = (0.9 - 0.5 * rows).repeat(1, frames)  # falls 0.5 of the range to the top
+        style = (0.9 - 0.1 * rows).repeat(1, frames)  # much brighter: the equaliser meets its limit
+        moved = _pitch_and_balance(runner, result, result, spectral_balance(style, db_range), (0.0, 1.0))
+        change_db = float(((moved - result) * db_range).abs().max())
+        assert change_db == pytest.approx(runner.balance_limit_db, abs=0.05)
+    assert GatysMethod.balance_limit_db > BALANCE_LIMIT_DB == AdainMethod.balance_limit_db

@@ -296,7 +296,8 @@ def _pitch_and_balance(runner: TransferMethod, image: Tensor, content: Tensor, s
     config = runner.spectrogram_config
     bin_hz = config.sample_rate / config.n_fft
     image = with_content_pitch(image, content, strengths[0], bin_hz=bin_hz, band_hz=runner.pitch_band_hz)
-    return with_style_balance(image, style_balance, strengths[1], -config.db_floor, bin_hz=bin_hz)
+    return with_style_balance(image, style_balance, strengths[1], -config.db_floor, bin_hz=bin_hz,
+                              limit_db=runner.balance_limit_db)
 
 
 @dataclass

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 
 from spectrostyle.core.device import resolve_device
-from spectrostyle.core.shaping import PITCH_BAND_HZ
+from spectrostyle.core.shaping import BALANCE_LIMIT_DB, PITCH_BAND_HZ
 from spectrostyle.core.spectrogram import DEFAULT_ITERATIONS, Spectrogram, SpectrogramConfig
 from spectrostyle.core.vocabulary import DIRECTIONS
 
@@ -104,6 +104,8 @@ class TransferMethod(abc.ABC):
     keep_pitch: ClassVar[float] = 0.0
     # where that fine structure goes (Hz): in full below the first frequency, faded out up to the second
     pitch_band_hz: ClassVar[tuple[float, float]] = PITCH_BAND_HZ
+    # the most its balance equaliser lifts or cuts a frequency (dB; with_style_balance)
+    balance_limit_db: ClassVar[float] = BALANCE_LIMIT_DB
     Options: ClassVar[type] = CommonOptions
 
     def __init__(self, options: Any = None):

@@ -60,6 +60,7 @@ class GatysMethod(TransferMethod):
     model_kinds = ("audio_cnn",)
     requires = (("audio_cnn", "default"),)
     page_order = 50  # the slowest: seconds per note
+    balance_limit_db = 9.0  # its timbre moves least of the style methods (mean-MFCC ratio on melodies)
 
     @dataclass
     class Options(CommonOptions):

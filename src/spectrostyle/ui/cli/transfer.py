@@ -148,8 +148,8 @@ def method_settings(values: dict[str, Any]) -> dict[str, Any]:
                    "too.")
 @click.option("--balance", type=click.FloatRange(0.0, 1.0), default=None,
               help="How far the result's spectral balance (its long-term spectrum, a matching equaliser of at most "
-                   "6 dB) moves toward the style's. Default: the method's style share (1 for gatys, --alpha for "
-                   "adain, none along a curve; 0 for methods whose model is the style).")
+                   "6 dB, 9 for gatys) moves toward the style's. Default: the method's style share (1 for gatys, "
+                   "--alpha for adain, none along a curve; 0 for methods whose model is the style).")
 @click.option("--sample-rate", "output_rate", type=click.IntRange(8000, 384_000), default=None, metavar="HZ",
               help="Sample rate of the result (default: the content's; made at up to 48 kHz, higher rates resampled).")
 @click.option("--channels", "output_channels", type=click.IntRange(1, 8), default=None,
