@@ -406,7 +406,7 @@ def studio_audio(result: np.ndarray, model_rate: int, *, sample_rate: int, chann
             layout = soxr.resample(layout, content_rate, working_rate, quality="HQ")
         layout = studio_stft(fit_length(layout, working_samples).T, n_fft)  # (content channels, bins, frames)
     if extended:
-        own = np.zeros(len(high_band_edges(model_rate)) - 1) if layout is None else \
+        own = np.zeros(len(high_band_edges(model_rate)) - 1) if layout is None or content_share <= 0 else \
             _profile_of(power_of(layout.mean(dim=0)), working_rate, model_rate)
         profile = content_share * own + (1.0 - content_share) * (0.0 if profile is None else np.asarray(profile))
     spectrum = studio_stft(mono[None], n_fft)[0]
