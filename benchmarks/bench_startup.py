@@ -3,8 +3,10 @@ long file through the feed-forward methods.
 
 Usage: python benchmarks/bench_startup.py [--repeats 5] [--minutes 10]
 
-Start-up, each a fresh process, the median of ``--repeats``: ``import torch`` alone; the CLI's imports for
-``transfer`` (click, the method registry, the pipeline with its loudness meter) plus loading each method's models.
+Start-up, each a fresh process: the CLI's imports for ``transfer`` (click, the method registry, the pipeline with
+its loudness meter) plus loading each method's models, each run right after a process that only imports torch; what
+a method adds is the median over ``--repeats`` such pairs of the difference (on a shared machine the load drifts
+between runs far apart, not within a pair).
 Memory: a ``--minutes`` long content (the example notes one after another, 16 kHz mono) through Fast and AdaIN in a
 child process, its peak resident memory (ru_maxrss) and its time; then a file as long at the studio's format (the
 shipped 44.1 kHz stereo flute phrase looped, 24-bit; AdaIN's style the piano phrase).
@@ -75,11 +77,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--minutes", type=float, default=10.0)
     args = parser.parse_args()
-    torch_only = statistics.median(wall(IMPORT_TORCH) for _ in range(args.repeats))
-    print(f"import torch: {torch_only:.2f} s (median of {args.repeats} processes)")
-    for method in ("fast", "adain", "cyclegan", "pix2pix", "gatys"):
-        loaded = statistics.median(wall(LOAD.format(method=method)) for _ in range(args.repeats))
-        print(f"{method:9} imports + models loaded: {loaded:.2f} s, {loaded - torch_only:+.2f} s over torch's import")
+    methods = ("fast", "adain", "cyclegan", "pix2pix", "gatys")
+    pairs = {method: [(wall(IMPORT_TORCH), wall(LOAD.format(method=method))) for _ in range(args.repeats)]
+             for method in methods}  # (torch alone, the method's) seconds
+    torch_only = [alone for runs in pairs.values() for alone, _ in runs]
+    print(f"import torch: {statistics.median(torch_only):.2f} s (median of {len(torch_only)} processes)")
+    for method, runs in pairs.items():
+        loaded = statistics.median(total for _, total in runs)
+        added = statistics.median(total - alone for alone, total in runs)
+        print(f"{method:9} imports + models loaded: {loaded:.2f} s, {added:+.2f} s over torch's import beside it "
+              f"(median of {args.repeats} pairs)")
     for method in ("fast", "adain"):
         printed = subprocess.run([sys.executable, "-c", LONG.format(method=method, minutes=args.minutes)],
                                  check=True, capture_output=True, text=True).stdout.split()
