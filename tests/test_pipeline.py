@@ -172,7 +172,7 @@ def test_each_method_balances_within_its_own_limit():
     for runner in (GatysMethod(), AdainMethod()):
         config = runner.spectrogram_config
         db_range = -config.db_floor
-        rows = torch.linspace(0, 1, config.n_fft // 2 + 1)[:, None]
+        rows = torch.linspace(0, 1, config.n_freq)[:, None]  # an image's rows
         result = (0.9 - 0.5 * rows).repeat(1, frames)  # falls 0.5 of the range to the top
         style = (0.9 - 0.1 * rows).repeat(1, frames)  # much brighter: the equaliser meets its limit
         moved = _pitch_and_balance(runner, result, result, spectral_balance(style, db_range), (0.0, 1.0))

@@ -93,7 +93,7 @@ def test_the_content_stereo_image_survives():
 def test_each_band_of_each_channel_holds_the_content_share_of_the_result_as_made():
     # before the inverse STFT, the stereo stage sets each band and frame of each channel to what it should hold: the
     # channels' level differences by band equal the content's (up to the smoothing over frames)
-    from spectrostyle.core.studio import LOWEST_BAND_HZ, band_edges, band_energies, frame_size, image_bands, studio_stft
+    from spectrostyle.core.studio import frame_size, image_bands, studio_stft
     from spectrostyle.core.studio import stereo_image as make_image
 
     content = stereo_recording()
@@ -101,10 +101,9 @@ def test_each_band_of_each_channel_holds_the_content_share_of_the_result_as_made
     spectra = studio_stft(content.T, n_fft)
     mono = studio_stft(content.mean(axis=1)[None] * 0.5, n_fft)[0]
     made = make_image(mono, spectra, RATE, image_bands(spectra, RATE))
-    edges = band_edges(LOWEST_BAND_HZ, RATE / 2, first_edge_hz=0.0)
 
-    def level_differences(bands: np.ndarray) -> np.ndarray:
-        energy = band_energies(bands.abs() ** 2, RATE / n_fft, edges).sum(axis=-1)  # (2, bands)
+    def level_differences(channels) -> np.ndarray:  # channels: (2, bins, frames) complex
+        energy = image_bands(channels, RATE).sum(axis=-1)  # (2, bands): in the bands the stage sets
         return 10 * np.log10(energy[0] / energy[1])
 
     assert made.shape == spectra.shape
